@@ -1,0 +1,5 @@
+import sys
+
+from dsexport.cli import main
+
+sys.exit(main())

@@ -46,7 +46,7 @@ class Metadata:
     """Everything known about one image, e.g. ``Metadata(prompt="a cat", seed=42)``."""
 
     prompt: str | None = None
-    """The prompt the image belongs to: the user turn it answers, or the turn it was uploaded in."""
+    """The prompt the image belongs to: the user turn it answers, or the one it was uploaded in."""
     negative_prompt: str | None = None
     seed: int | None = None
     steps: int | None = None
@@ -64,7 +64,7 @@ class Metadata:
     conversation_id: str | None = None
     turn_index: int | None = None
     origin: Origin = "generated"
-    """``generated`` (AI output), ``uploaded`` (the user's own image) or ``diagram`` (Mermaid/SVG)."""
+    """``generated`` (AI output), ``uploaded`` (the user's own image), ``diagram`` (Mermaid)."""
     captured_at: str | None = None
     """ISO 8601 with UTC offset, e.g. ``2026-11-25T09:14:03+00:00``; set at save time if absent."""
     tool: str | None = None
@@ -139,7 +139,7 @@ class SaveResult:
     """True when the same image was already saved; ``path`` is the existing file."""
     sidecars: tuple[str, ...] = ()
     metadata_in: str = "file"
-    """``file`` (embedded), ``sidecar`` (the file could not take it, e.g. C2PA or AVIF), or ``both``."""
+    """``file`` (embedded), ``sidecar`` (the file could not take it: C2PA, AVIF), or ``both``."""
     warnings: tuple[str, ...] = ()
     """Human-readable notes: what a conversion lost, why a sidecar was used, …"""
     width: int | None = None

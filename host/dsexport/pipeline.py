@@ -1,0 +1,507 @@
+"""The save engine. Every save — toolbar, context menu, finished download, CLI, script — ends here.
+
+``save_image``: read → sniff → check → (convert on request) → embed at container level → name →
+write atomically without overwriting → record in the catalog. In ``original`` mode (the default)
+the encoded image data is never touched: only metadata chunks/segments are inserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dsexport import __version__
+from dsexport.errors import (
+    CorruptImage,
+    ForbiddenPath,
+    IoError,
+    NotFound,
+    TooLarge,
+    UnsupportedFormat,
+)
+from dsexport.model import Metadata, SaveOptions, SaveResult
+
+MAX_IMAGE_BYTES = 512 * 1024 * 1024
+"""Largest input accepted. Real images from a chat page are a few MB; the cap stops a hostile page
+from filling the disk or memory through one request."""
+
+MAX_PIXELS = 178_956_970
+"""Largest pixel count accepted, checked from the header before anything is decoded (the same
+limit at which Pillow itself refuses a decompression bomb)."""
+
+SIDECAR_KINDS = ("json", "txt")
+
+Source = bytes | bytearray | memoryview | str | os.PathLike
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What ``dsexport inspect`` shows for one file."""
+
+    format: str
+    width: int | None
+    height: int | None
+    animated: bool
+    has_c2pa: bool
+    convention: str | None
+    """Which convention the metadata was read from: ``dsexport``, ``a1111``, ``comfyui``, …"""
+    metadata: Metadata | None
+    fields: dict[str, Any]
+    """The raw fields found (text chunks, XMP present, …), for ``--json`` output."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "animated": self.animated,
+            "has_c2pa": self.has_c2pa,
+            "convention": self.convention,
+            "metadata": self.metadata.to_dict() if self.metadata else None,
+            "fields": self.fields,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading input
+
+
+@contextmanager
+def _open_source(source: Source):
+    """Yield the input as a buffer. Files are memory-mapped so a 40 MB image is not copied onto
+    the heap (the chunked-transfer path relies on this to keep memory flat)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        if len(source) > MAX_IMAGE_BYTES:
+            raise TooLarge(_too_large(len(source)))
+        yield memoryview(source)
+        return
+    path = Path(os.fspath(source))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError as err:
+        msg = f"no such file: {path}"
+        raise NotFound(msg) from err
+    except OSError as err:
+        msg = f"cannot read {path}: {err.strerror}"
+        raise IoError(msg) from err
+    try:
+        st = os.fstat(fd)
+        import stat
+
+        if not stat.S_ISREG(st.st_mode):
+            msg = f"not a regular file: {path}"
+            raise UnsupportedFormat(msg)
+        if st.st_size > MAX_IMAGE_BYTES:
+            raise TooLarge(_too_large(st.st_size))
+        if st.st_size == 0:
+            msg = f"{path} is empty"
+            raise UnsupportedFormat(msg)
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+            view = memoryview(mapped)
+            try:
+                yield view
+            finally:
+                view.release()
+    finally:
+        os.close(fd)
+
+
+def _too_large(size: int) -> str:
+    return f"image is {size} bytes; the limit is {MAX_IMAGE_BYTES} bytes"
+
+
+def _coerce_metadata(metadata: Metadata | Mapping[str, Any] | None) -> Metadata:
+    if isinstance(metadata, Metadata):
+        return metadata
+    from dsexport.validate import metadata_from_dict
+
+    return metadata_from_dict(metadata)
+
+
+def _load_config(config):
+    if config is not None:
+        return config
+    from dsexport.config import load_config
+
+    return load_config()
+
+
+def _probe(data: memoryview):
+    from dsexport.formats import FORMATS
+    from dsexport.sniff import sniff
+
+    name = sniff(data)
+    module = FORMATS[name]
+    info = module.probe(data)
+    if info.width and info.height and info.width * info.height > MAX_PIXELS:
+        msg = (
+            f"image claims to be {info.width}x{info.height} pixels, more than the "
+            f"{MAX_PIXELS} allowed (decompression bomb guard)"
+        )
+        raise CorruptImage(msg)
+    return name, module, info
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).astimezone()
+
+
+def _complete(meta: Metadata, *, sha256: str, info, now: datetime) -> Metadata:
+    """Fill what the engine knows better than the caller: size, hash, time, tool."""
+    return meta.replace(
+        width=info.width if info.width else meta.width,
+        height=info.height if info.height else meta.height,
+        sha256=sha256,
+        captured_at=meta.captured_at or now.isoformat(timespec="seconds"),
+        tool=f"dsexport {__version__}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Embedding
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    parts: list
+    metadata_in: str
+    warnings: tuple[str, ...]
+
+
+def _embed(module, data, info, meta: Metadata, fields: Sequence[str]) -> _Embedded:
+    """Insert ``meta`` (limited to ``fields``) into ``data`` at container level, or explain why
+    the file has to stay untouched and carry a sidecar instead."""
+    from dsexport import conventions
+
+    shown = meta.only(tuple(fields))
+    if info.has_c2pa:
+        return _Embedded(
+            [data],
+            "sidecar",
+            (
+                "the file carries a C2PA content credential; inserting metadata would invalidate "
+                "it, so the file was kept byte for byte and the metadata went to a .json sidecar",
+            ),
+        )
+    try:
+        existing = module.extract(data)
+        payload = conventions.build_payload(shown, existing, fmt=module.NAME)
+        parts = module.embed(data, payload)
+    except UnsupportedFormat as err:
+        # Containers we cannot edit losslessly (AVIF): keep the bytes, use a sidecar.
+        return _Embedded([data], "sidecar", (f"{err}; the file was kept byte for byte",))
+    return _Embedded(parts, "file", ())
+
+
+def _record_json(meta: Metadata) -> str:
+    from dsexport.conventions import record
+
+    return record.encode(meta)
+
+
+def _a1111_text(meta: Metadata) -> str:
+    from dsexport.conventions import a1111
+
+    return a1111.encode(meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def save_image(
+    source: Source,
+    metadata: Metadata | Mapping[str, Any] | None = None,
+    options: SaveOptions | None = None,
+    *,
+    config=None,
+) -> SaveResult:
+    """Save one image with its metadata embedded; return where it went.
+
+    ``source`` is the image bytes or a path. Example::
+
+        save_image("cat.webp", {"prompt": "a cat", "seed": 7}, SaveOptions(format="png"))
+    """
+    cfg = _load_config(config)
+    opts = options or SaveOptions()
+    meta = _coerce_metadata(metadata)
+    now = _now()
+    with _open_source(source) as data:
+        src_name, src_module, info = _probe(data)
+        sha = hashlib.sha256(data).hexdigest()
+        meta = _complete(meta, sha256=sha, info=info, now=now)
+        target = opts.format or cfg.format
+        warnings: list[str] = []
+        if target in ("original", src_name) or src_name == "svg":
+            if target not in ("original", src_name):
+                warnings.append("SVG diagrams are kept as SVG")
+            out_name, out_module, out_data, out_info = src_name, src_module, data, info
+        else:
+            from dsexport import convert
+            from dsexport.formats import FORMATS
+
+            converted = convert.convert(
+                data,
+                src_name,
+                target,
+                quality=opts.quality if opts.quality is not None else _default_quality(cfg, target),
+                background=opts.background or cfg.jpeg_background,
+            )
+            warnings.extend(converted.warnings)
+            out_name, out_module = target, FORMATS[target]
+            out_data = memoryview(converted.data)
+            out_info = out_module.probe(out_data)
+        return _store(
+            out_module,
+            out_data,
+            out_info,
+            meta,
+            opts,
+            cfg,
+            now=now,
+            fmt=out_name,
+            warnings=warnings,
+        )
+
+
+def _default_quality(cfg, target: str) -> int | None:
+    # WebP defaults to lossless: a user converting a PNG expects no loss unless they ask.
+    if target == "webp":
+        return None
+    return cfg.quality
+
+
+def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings) -> SaveResult:
+    from dsexport import naming, storage
+
+    root = Path(opts.output_dir or cfg.output_dir).expanduser()
+    if not root.is_absolute():
+        msg = f"output folder must be an absolute path, not {str(root)!r}"
+        raise ForbiddenPath(msg)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"cannot create the output folder {root}: {err.strerror}"
+        raise IoError(msg) from err
+    fields = opts.embed_fields if opts.embed_fields is not None else tuple(cfg.embed_fields)
+    sidecars = set(opts.sidecars if opts.sidecars is not None else cfg.sidecars)
+    template = opts.name_template or cfg.name_template
+    relpath = naming.render(
+        template, meta, sha256=meta.sha256 or "", ext=module.EXTENSION, now=now, index=opts.index
+    )
+
+    with _catalog_lock() as catalog:
+        if catalog is not None:
+            existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
+            if existing:
+                return SaveResult(
+                    path=existing,
+                    format=fmt,
+                    bytes_written=0,
+                    sha256=meta.sha256 or "",
+                    duplicate=True,
+                    width=info.width,
+                    height=info.height,
+                )
+        embedded = _embed(module, data, info, meta, fields)
+        if embedded.metadata_in == "sidecar":
+            sidecars.add("json")
+        path = storage.write_new(root, relpath, embedded.parts)
+        written = path.stat().st_size
+        sidecar_paths = _write_sidecars(root, path, meta.only(tuple(fields)), sidecars)
+        if catalog is not None:
+            catalog.add(
+                path=str(path),
+                sha256=meta.sha256,
+                format=fmt,
+                size=written,
+                metadata=meta,
+                source=opts.source or "api",
+            )
+    metadata_in = embedded.metadata_in
+    if metadata_in == "file" and sidecar_paths:
+        metadata_in = "both"
+    return SaveResult(
+        path=str(path),
+        format=fmt,
+        bytes_written=written,
+        sha256=meta.sha256 or "",
+        sidecars=tuple(sidecar_paths),
+        metadata_in=metadata_in,
+        warnings=tuple(warnings) + embedded.warnings,
+        width=info.width,
+        height=info.height,
+    )
+
+
+def _write_sidecars(root: Path, image: Path, meta: Metadata, kinds: set[str]) -> list[str]:
+    from dsexport import storage
+
+    written = []
+    rel = image.relative_to(root)
+    for kind in SIDECAR_KINDS:
+        if kind not in kinds:
+            continue
+        text = _record_json(meta) if kind == "json" else _a1111_text(meta)
+        target = storage.write_new(
+            root, str(rel.with_suffix(f".{kind}").as_posix()), [text.encode("utf-8")]
+        )
+        written.append(str(target))
+    return written
+
+
+@contextmanager
+def _catalog_lock():
+    """Hold the catalog's cross-process save lock, so two hosts saving the same image at once
+    save it exactly once. A broken catalog must not stop saving: it only costs deduplication."""
+    import sqlite3
+
+    try:
+        from dsexport.catalog import open_catalog
+
+        catalog = open_catalog()
+    except (sqlite3.Error, OSError):
+        yield None
+        return
+    try:
+        with catalog.save_lock():
+            yield catalog
+    finally:
+        catalog.close()
+
+
+def embed_file(
+    path: str | os.PathLike,
+    metadata: Metadata | Mapping[str, Any],
+    *,
+    allowed_roots: Sequence[str | os.PathLike],
+    config=None,
+) -> SaveResult:
+    """Insert metadata into an image the browser already downloaded, in place and losslessly.
+
+    Only regular files inside ``allowed_roots`` that sniff as images are touched; the file is
+    replaced atomically, so it is either the old file or the new one, never half of each.
+    """
+    from dsexport import storage
+
+    cfg = _load_config(config)
+    meta = _coerce_metadata(metadata)
+    target = Path(os.fspath(path))
+    roots = [Path(os.fspath(r)) for r in allowed_roots]
+    if not target.is_absolute():
+        msg = f"path must be absolute: {target}"
+        raise ForbiddenPath(msg)
+    if not storage.is_within(target, roots):
+        msg = f"{target} is outside the folders DS Export may change"
+        raise ForbiddenPath(msg)
+    now = _now()
+    with _open_source(target) as data:
+        _name, module, info = _probe(data)
+        sha = hashlib.sha256(data).hexdigest()
+        meta = _complete(meta, sha256=sha, info=info, now=now)
+        fields = tuple(cfg.embed_fields)
+        embedded = _embed(module, data, info, meta, fields)
+        if embedded.metadata_in == "file":
+            storage.replace_file(target, embedded.parts, allowed_roots=roots)
+            sidecars: list[str] = []
+        else:
+            sidecars = _write_sidecars(target.parent, target, meta.only(fields), {"json"})
+    written = target.stat().st_size
+    with _catalog_lock() as catalog:
+        if catalog is not None:
+            catalog.add(
+                path=str(target),
+                sha256=sha,
+                format=module.NAME,
+                size=written,
+                metadata=meta,
+                source="download",
+            )
+    return SaveResult(
+        path=str(target),
+        format=module.NAME,
+        bytes_written=written,
+        sha256=sha,
+        sidecars=tuple(sidecars),
+        metadata_in=embedded.metadata_in,
+        warnings=embedded.warnings,
+        width=info.width,
+        height=info.height,
+    )
+
+
+def read_metadata(source: Source) -> Metadata | None:
+    """The metadata embedded in an image (ours, A1111, ComfyUI, NovelAI), or ``None``."""
+    return inspect(source).metadata
+
+
+def inspect(source: Source) -> Inspection:
+    """Format facts and embedded metadata of one image."""
+    from dsexport import conventions
+
+    with _open_source(source) as data:
+        name, module, info = _probe(data)
+        raw = module.extract(data)
+    result = conventions.read(raw)
+    fields: dict[str, Any] = {
+        "text": dict(raw.text),
+        "exif": raw.exif is not None,
+        "xmp": raw.xmp.decode("utf-8", "replace") if raw.xmp else None,
+    }
+    if result.fields:
+        fields["parsed"] = result.fields
+    return Inspection(
+        format=name,
+        width=info.width,
+        height=info.height,
+        animated=info.animated,
+        has_c2pa=info.has_c2pa,
+        convention=result.convention,
+        metadata=result.metadata,
+        fields=fields,
+    )
+
+
+def convert_file(
+    path: str | os.PathLike,
+    format: str,
+    *,
+    quality: int | None = None,
+    out: str | os.PathLike | None = None,
+    config=None,
+) -> SaveResult:
+    """Convert an image to ``format`` and carry its embedded metadata over."""
+    existing = read_metadata(path)
+    meta = existing or Metadata(extra={"file_name": Path(os.fspath(path)).name})
+    # The converted file is a new file: its hash and time are its own.
+    meta = meta.replace(sha256=None)
+    options = SaveOptions(
+        format=format,
+        quality=quality,
+        output_dir=os.fspath(out) if out is not None else None,
+        source="cli",
+    )
+    return save_image(path, meta, options, config=config)
+
+
+def preview_name(
+    metadata: Metadata | Mapping[str, Any],
+    *,
+    template: str | None = None,
+    ext: str = "png",
+    config=None,
+) -> str:
+    """What a file with this metadata would be called, for the options page's live preview."""
+    from dsexport import naming
+
+    cfg = _load_config(config)
+    meta = _coerce_metadata(metadata)
+    fake_hash = hashlib.sha256(repr(meta).encode("utf-8")).hexdigest()
+    return naming.render(template or cfg.name_template, meta, sha256=fake_hash, ext=ext, now=_now())

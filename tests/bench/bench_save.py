@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import machine, write_section  # noqa: E402
+from report import machine, write_section
 
 
 def make_png(width: int = 2048, height: int = 2048) -> bytes:

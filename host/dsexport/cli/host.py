@@ -1,0 +1,53 @@
+"""``dsexport host``: the native-messaging host the browser starts (through the launcher the
+installer writes). ``dsexport.cli.main`` calls ``run_argv`` directly, skipping the full parser,
+because the browser starts a fresh host for every one-shot message."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "the native-messaging host (started by the browser)"
+DESCRIPTION = """\
+Speak the native-messaging protocol on stdin/stdout (docs/protocol.md) until stdin closes.
+The browser passes the calling extension: Chrome-family browsers its origin, Firefox the host
+manifest path and the add-on id. Callers other than DS Export's own extension and those recorded
+by `dsexport install` are refused (exit status 77, nothing written on stdout).
+Logs go to host.log in the DS Export log folder (see `dsexport doctor`)."""
+EPILOG = """\
+example (what Chrome runs):
+  dsexport host chrome-extension://jgaaohokgeldgdegmnjhancfdcganloj/
+example (what Firefox runs):
+  dsexport host ~/.mozilla/native-messaging-hosts/org.dsexport.host.json dsexport@dsexport.org"""
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "host",
+        help=HELP,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "browser_args",
+        nargs=argparse.REMAINDER,
+        metavar="ARG",
+        help="what the browser passes: chrome-extension://<id>/ [--parent-window=N], "
+        "or <manifest path> <add-on id>",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_argv(list(args.browser_args))
+
+
+def run_argv(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        parser = argparse.ArgumentParser(prog="dsexport")
+        add_parser(parser.add_subparsers()).print_help()
+        return 0
+    from dsexport.native.server import main
+
+    return main(argv)

@@ -1,0 +1,412 @@
+"""One function per request type; ``HANDLERS`` at the bottom maps ``type`` → function.
+
+A handler takes the validated ``Request`` and the connection's ``Session`` and returns the
+``result`` dict, or raises a ``DsError`` (which the server turns into an error reply). Handlers
+never touch stdin or stdout, and import the save engine only when they need it: ``ping`` must
+stay as cheap as a bare interpreter start.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dsexport.errors import BadRequest, ForbiddenPath, IoError, NotFound
+from dsexport.native import framing, transfer
+
+MAX_PATH_CHARS = 4096
+MAX_TEMPLATE_CHARS = 1024
+MAX_CONFIG_BYTES = 64 * 1024
+"""``config_set`` values larger than this (as JSON) are refused before validation."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One validated message, e.g. ``Request(7, "ping", {"type": "ping", "id": 7})``."""
+
+    id: str | int
+    type: str
+    fields: Mapping[str, Any]
+
+
+Opener = Callable[[list[list[str]]], str]
+
+
+@dataclass
+class Session:
+    """State that lives as long as one host process (one connection)."""
+
+    caller: str = ""
+    transfers: transfer.Transfers = field(default_factory=transfer.Transfers)
+    opener: Opener | None = None
+    """Runs the file-manager commands of ``reveal``; tests inject a recorder."""
+
+    def close(self) -> None:
+        self.transfers.close_all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Field helpers
+
+
+def _get(req: Request, name: str, kind: type | tuple[type, ...], *, required: bool = True) -> Any:
+    value = req.fields.get(name)
+    if value is None:
+        if required:
+            msg = f"'{req.type}' needs the field '{name}'"
+            raise BadRequest(msg)
+        return None
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        msg = f"field '{name}' must be {_JSON_NAMES.get(names, names)}"
+        raise BadRequest(msg)
+    return value
+
+
+_JSON_NAMES = {"str": "a string", "int": "an integer", "dict": "an object", "list": "a list"}
+
+
+def _base64(text: str, what: str) -> bytes:
+    """Strict base64; a ``data:…;base64,`` prefix is tolerated (``FileReader.readAsDataURL``)."""
+    import base64
+    import binascii
+
+    if text.startswith("data:"):
+        head, sep, text = text.partition(",")
+        if not sep or not head.endswith(";base64"):
+            msg = f"'{what}' is a data URL without base64 data"
+            raise BadRequest(msg)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as err:
+        msg = f"'{what}' is not valid base64 ({err})"
+        raise BadRequest(msg) from None
+
+
+def _metadata(req: Request, name: str = "metadata"):
+    from dsexport.validate import metadata_from_dict
+
+    return metadata_from_dict(_get(req, name, dict, required=False))
+
+
+def _options(req: Request):
+    from dsexport.validate import options_from_dict
+
+    raw = _get(req, "options", dict, required=False)
+    if raw and raw.get("output_dir") is not None:
+        # The destination is the user's choice (config), never a per-message value that page
+        # content could influence.
+        msg = "option 'output_dir' cannot be sent by the extension; set it with config_set"
+        raise BadRequest(msg)
+    return options_from_dict(raw)
+
+
+def _config():
+    from dsexport.config import load_config
+
+    return load_config()
+
+
+def _config_dict(cfg) -> dict[str, Any]:
+    return cfg.to_dict()
+
+
+def _output_dir(cfg) -> Path:
+    from dsexport import paths
+
+    value = getattr(cfg, "output_dir", None)
+    return Path(value).expanduser() if value else paths.default_output_dir()
+
+
+def _abs_path(req: Request, name: str = "path") -> Path:
+    text = _get(req, name, str)
+    if not text or len(text) > MAX_PATH_CHARS or "\x00" in text:
+        msg = f"field '{name}' must be a file path of 1 to {MAX_PATH_CHARS} characters"
+        raise BadRequest(msg)
+    path = Path(text)
+    if not path.is_absolute():
+        msg = f"field '{name}' must be an absolute path"
+        raise ForbiddenPath(msg)
+    return path
+
+
+def _is_within(path: Path, roots: list[Path]) -> bool:
+    real = os.path.realpath(path)
+    for root in roots:
+        real_root = os.path.realpath(root)
+        try:
+            if os.path.commonpath([real, real_root]) == real_root:
+                return True
+        except ValueError:  # different drives on Windows
+            continue
+    return False
+
+
+def _result(value) -> dict[str, Any]:
+    return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers
+
+
+def ping(req: Request, session: Session) -> dict[str, Any]:
+    """Version, capabilities, limits and the current config (or why it could not be read)."""
+    from dsexport import __version__
+    from dsexport.errors import DsError
+    from dsexport.native import capabilities
+
+    reply: dict[str, Any] = {
+        "version": __version__,
+        "protocol": 1,
+        "capabilities": capabilities.cached(),
+        "limits": {
+            "max_frame_bytes": framing.MAX_FRAME_BYTES,
+            "max_reply_bytes": framing.MAX_REPLY_BYTES,
+            "max_image_bytes": transfer.MAX_IMAGE_BYTES,
+            "chunk_bytes": transfer.CHUNK_BYTES,
+            "max_chunk_bytes": transfer.MAX_CHUNK_BYTES,
+            "max_open_transfers": transfer.MAX_OPEN_TRANSFERS,
+        },
+    }
+    try:
+        reply["config"] = _config_dict(_config())
+    except DsError as err:
+        # A broken config file must not make the extension think the host is missing.
+        reply["config"] = None
+        reply["config_error"] = {"code": err.code, "message": framing.shorten(str(err))}
+    return reply
+
+
+def save(req: Request, session: Session) -> dict[str, Any]:
+    """Save one image sent whole: ``{"image": {"data": <base64>, "url"?, "mime"?}, ...}``."""
+    from dsexport.pipeline import save_image
+
+    image = _get(req, "image", dict)
+    data_text = image.get("data")
+    if not isinstance(data_text, str) or not data_text:
+        msg = "'image.data' must be the image bytes as a non-empty base64 string"
+        raise BadRequest(msg)
+    url = image.get("url")
+    if url is not None and not isinstance(url, str):
+        msg = "'image.url' must be a string"
+        raise BadRequest(msg)
+    meta = _metadata(req)
+    options = _options(req)
+    data = _base64(data_text, "image.data")
+    del data_text
+    if not data:
+        msg = "'image.data' is empty"
+        raise BadRequest(msg)
+    if url and not meta.image_url and not url.startswith(("data:", "blob:")):
+        from dsexport.validate import MAX_FIELD_CHARS
+
+        meta = meta.replace(image_url=url[:MAX_FIELD_CHARS])
+    return _result(save_image(data, meta, options, config=_config()))
+
+
+def transfer_begin(req: Request, session: Session) -> dict[str, Any]:
+    """Open a chunked transfer: ``{"size": 41943040, "sha256"?: "<hex>"}`` → ``transfer_id``."""
+    size = _get(req, "size", int)
+    sha256 = _get(req, "sha256", str, required=False)
+    started = session.transfers.begin(size, sha256)
+    return {"transfer_id": started.id, "chunk_bytes": transfer.CHUNK_BYTES}
+
+
+def transfer_chunk(req: Request, session: Session) -> dict[str, Any]:
+    """Append ``data`` (base64) at ``offset``; chunks in order, no gaps or overlaps."""
+    tid = _get(req, "transfer_id", str)
+    offset = _get(req, "offset", int)
+    data = _base64(_get(req, "data", str), "data")
+    if not data:
+        msg = "'data' is empty"
+        raise BadRequest(msg)
+    updated = session.transfers.chunk(tid, offset, data)
+    return {"received": updated.received}
+
+
+def transfer_commit(req: Request, session: Session) -> dict[str, Any]:
+    """Save the assembled image, like ``save``; the transfer ends whatever the outcome, except
+    when it is incomplete or the metadata/options are invalid (fix and commit again)."""
+    from dsexport.pipeline import save_image
+
+    tid = _get(req, "transfer_id", str)
+    session.transfers.get(tid)
+    meta = _metadata(req)
+    options = _options(req)
+    finished = session.transfers.finish(tid)
+    try:
+        return _result(save_image(finished.path, meta, options, config=_config()))
+    finally:
+        finished.discard()
+
+
+def transfer_abort(req: Request, session: Session) -> dict[str, Any]:
+    session.transfers.abort(_get(req, "transfer_id", str))
+    return {}
+
+
+def embed(req: Request, session: Session) -> dict[str, Any]:
+    """Insert metadata into a file the browser downloaded, in place and losslessly."""
+    from dsexport import paths
+    from dsexport.pipeline import embed_file
+
+    path = _abs_path(req)
+    meta = _metadata(req)
+    cfg = _config()
+    roots = [_output_dir(cfg), paths.default_download_dir()]
+    roots += [Path(d).expanduser() for d in (getattr(cfg, "download_dirs", None) or ())]
+    if not _is_within(path, roots):
+        msg = (
+            f"{path} is outside the download and output folders; add its folder to "
+            "'download_dirs' in the options to allow it"
+        )
+        raise ForbiddenPath(msg)
+    return _result(embed_file(path, meta, allowed_roots=roots, config=cfg))
+
+
+def config_get(req: Request, session: Session) -> dict[str, Any]:
+    """The current config and the defaults."""
+    from dsexport import config
+
+    return {"config": _config_dict(config.load_config()), "defaults": _defaults(config)}
+
+
+def _defaults(config_module) -> dict[str, Any]:
+    defaults = getattr(config_module, "DEFAULTS", None)
+    if isinstance(defaults, Mapping):
+        return dict(defaults)
+    return config_module.Config().to_dict()
+
+
+def config_set(req: Request, session: Session) -> dict[str, Any]:
+    """Validate and store ``values``; nothing is written if any value is bad."""
+    import json
+
+    from dsexport.config import set_values
+
+    values = _get(req, "values", dict)
+    if len(json.dumps(values, ensure_ascii=False)) > MAX_CONFIG_BYTES:
+        msg = f"config values are larger than {MAX_CONFIG_BYTES} bytes"
+        raise BadRequest(msg)
+    return {"config": _config_dict(set_values(values))}
+
+
+def preview_name(req: Request, session: Session) -> dict[str, Any]:
+    """The relative name a save would get, e.g. ``2026-11-25/20261125-091403_a-cat_1a2b.png``."""
+    from dsexport.pipeline import preview_name as render
+
+    template = _get(req, "template", str, required=False)
+    if template is not None and len(template) > MAX_TEMPLATE_CHARS:
+        msg = f"'template' is longer than {MAX_TEMPLATE_CHARS} characters"
+        raise BadRequest(msg)
+    return {"name": render(_metadata(req), template=template or None, config=_config())}
+
+
+def reveal(req: Request, session: Session) -> dict[str, Any]:
+    """Show a saved file in the OS file manager; only inside the output folder."""
+    path = _abs_path(req)
+    root = _output_dir(_config())
+    if not _is_within(path, [root]):
+        msg = f"{path} is not inside the output folder {root}"
+        raise ForbiddenPath(msg)
+    if not path.exists():
+        msg = f"{path} does not exist (it may have been moved or deleted)"
+        raise NotFound(msg)
+    opener = session.opener or run_commands
+    opener(reveal_commands(Path(os.path.realpath(path))))
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# reveal: argv lists only, never a shell
+
+
+def reveal_commands(
+    path: Path,
+    *,
+    platform: str = sys.platform,
+    which: Callable[[str], str | None] | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> list[list[str]]:
+    """Commands to try in order; the last one is the fallback that is not waited for.
+
+    Linux: the freedesktop FileManager1 ``ShowItems`` call selects the file (Nautilus, Dolphin,
+    Nemo, Thunar …); without a session bus, ``xdg-open`` opens the folder.
+    """
+    import shutil
+
+    which = which or shutil.which
+    if platform == "darwin":
+        return [["open", "-R", str(path)]]
+    if platform == "win32":
+        return [["explorer", f"/select,{path}"]]
+    folder = path if path.is_dir() else path.parent
+    commands = []
+    if environ.get("DBUS_SESSION_BUS_ADDRESS") and which("dbus-send"):
+        commands.append(
+            [
+                "dbus-send",
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.FileManager1",
+                "--type=method_call",
+                "/org/freedesktop/FileManager1",
+                "org.freedesktop.FileManager1.ShowItems",
+                # as_uri() percent-encodes ',' which dbus-send would take as an item separator.
+                f"array:string:{path.as_uri()}",
+                "string:",
+            ]
+        )
+    commands.append(["xdg-open", str(folder)])
+    return commands
+
+
+def run_commands(commands: list[list[str]]) -> str:
+    """Run all but the last command until one succeeds; otherwise start the last, detached.
+
+    stdin/stdout are never inherited: stdout carries our frames.
+    """
+    import subprocess
+
+    quiet: dict[str, Any] = {
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "close_fds": True,
+    }
+    for argv in commands[:-1]:
+        try:
+            if subprocess.run(argv, timeout=5, check=False, **quiet).returncode == 0:
+                return argv[0]
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+    argv = commands[-1]
+    if sys.platform != "win32":
+        quiet["start_new_session"] = True
+    try:
+        subprocess.Popen(argv, **quiet)
+    except OSError as err:
+        msg = f"cannot open the file manager ({argv[0]}: {err.strerror})"
+        raise IoError(msg) from err
+    return argv[0]
+
+
+HANDLERS: dict[str, Callable[[Request, Session], dict[str, Any]]] = {
+    "ping": ping,
+    "save": save,
+    "transfer_begin": transfer_begin,
+    "transfer_chunk": transfer_chunk,
+    "transfer_commit": transfer_commit,
+    "transfer_abort": transfer_abort,
+    "embed": embed,
+    "config_get": config_get,
+    "config_set": config_set,
+    "preview_name": preview_name,
+    "reveal": reveal,
+}
+"""Request type → handler; docs/protocol.md documents exactly these (test_docs_protocol.py)."""

@@ -1,0 +1,450 @@
+"""Every file DS Export writes into a user's folder goes through here.
+
+Three promises, whatever happens (crash, disk full, another process, a hostile name):
+
+* **Whole or nothing.** Data goes to a temporary file in the target folder, is fsynced, and only
+  then appears under its final name; a failure removes the temporary file.
+* **Never overwrite.** ``write_new`` publishes with ``os.link`` (fails if the name exists), so two
+  processes saving ``cat.png`` at once get ``cat.png`` and ``cat (2).png``. On file systems
+  without hard links (FAT, exFAT, some network shares) the name is first reserved with
+  ``O_CREAT|O_EXCL`` and the temporary file renamed onto that reservation; there, an empty file
+  may be visible under the final name for the moment between the two calls.
+* **Never outside the root.** Folders below ``root`` are walked with ``openat``-style ``dir_fd``
+  calls and ``O_NOFOLLOW``: a symbolic link anywhere below ``root`` is refused (``ForbiddenPath``)
+  even if it is swapped in while we walk. ``root`` itself may be a link (e.g. Pictures on another
+  disk); that is the user's choice. Where ``dir_fd`` is not available (Windows), each folder is
+  checked with ``lstat`` just before use, which leaves a small race window that only a local
+  attacker with write access to the output folder could use.
+
+``replace_file`` is the in-place variant for ``embed``: it swaps a regular file for a new version
+with ``os.replace`` in the same folder, keeping the file's permission bits. A file with several
+hard links is allowed: the rename gives *this* name the new content and leaves the other links'
+content untouched, so no file outside the allowed folders can change through a link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from dsexport.errors import ForbiddenPath, IoError, NotFound
+
+Parts = Iterable[bytes | bytearray | memoryview]
+
+MAX_COLLISIONS = 10_000
+"""Give up numbering after ``name (10000).ext``: something is wrong with the folder."""
+
+TEMP_PREFIX = ".dsexport-"
+TEMP_SUFFIX = ".tmp"
+
+_HAVE_DIR_FD = (
+    os.open in os.supports_dir_fd
+    and os.mkdir in os.supports_dir_fd
+    and os.link in os.supports_dir_fd
+    and hasattr(os, "O_NOFOLLOW")
+    and hasattr(os, "O_DIRECTORY")
+)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+#: errno values meaning "this file system cannot make hard links".
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def write_new(root: Path, relpath: str, parts: Parts) -> Path:
+    """Write ``parts`` as a new file at ``root/relpath``; return the path actually used.
+
+    ``relpath`` is ``/``-separated (``naming.render`` output); missing folders are created. If the
+    name is taken, ``name (2).ext``, ``name (3).ext``… is used instead. Example::
+
+        write_new(Path("~/Pictures/DeepSeek").expanduser(), "2026-11-25/cat.png", [data])
+    """
+    root = Path(os.fspath(root))
+    folders, filename = _split_relpath(relpath)
+    if _HAVE_DIR_FD:
+        final = _write_new_fd(root, folders, filename, parts)
+    else:
+        final = _write_new_paths(root, folders, filename, parts)
+    return root.joinpath(*folders, final)
+
+
+def replace_file(path: Path, parts: Parts, *, allowed_roots: Sequence[Path]) -> None:
+    """Atomically replace the existing regular file ``path`` with ``parts``, keeping its mode.
+
+    ``path`` must be inside one of ``allowed_roots`` (after resolving links in its folders) and
+    must itself be a regular file, not a link: otherwise ``ForbiddenPath``.
+    """
+    path = Path(os.path.abspath(os.fspath(path)))
+    if not is_within(path, allowed_roots):
+        msg = f"{path} is outside the folders DS Export may change"
+        raise ForbiddenPath(msg)
+    folder, name = os.path.realpath(path.parent), path.name
+    try:
+        dfd = _open_dir(folder)
+    except OSError as err:
+        raise _io_error(err, folder, root=True) from err
+    try:
+        _check_still_within(dfd, folder, allowed_roots)
+        try:
+            st = os.lstat(name, dir_fd=dfd) if _HAVE_DIR_FD else os.lstat(path)
+        except FileNotFoundError as err:
+            msg = f"{path} does not exist"
+            raise NotFound(msg) from err
+        if stat.S_ISLNK(st.st_mode):
+            msg = f"{path} is a symbolic link; DS Export only changes regular files"
+            raise ForbiddenPath(msg)
+        if not stat.S_ISREG(st.st_mode):
+            msg = f"{path} is not a regular file"
+            raise ForbiddenPath(msg)
+        tmp = _write_temp(dfd, folder, parts, mode=stat.S_IMODE(st.st_mode))
+        try:
+            if _HAVE_DIR_FD:
+                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+            else:
+                os.replace(os.path.join(folder, tmp), os.path.join(folder, name))
+        except OSError as err:
+            _unlink_quietly(dfd, folder, tmp)
+            raise _io_error(err, folder) from err
+        _fsync_dir(dfd)
+    finally:
+        _close_dir(dfd)
+
+
+def _check_still_within(dfd: int, folder: str, roots: Sequence[Path]) -> None:
+    """Refuse if a folder on the way was swapped for a link between resolving and opening."""
+    if dfd < 0:
+        return
+    try:
+        opened, now = os.fstat(dfd), os.stat(folder)
+    except OSError as err:
+        raise _io_error(err, folder) from err
+    if (opened.st_dev, opened.st_ino) != (now.st_dev, now.st_ino) or not is_within(folder, roots):
+        msg = f"{folder} changed while DS Export was opening it; nothing was written"
+        raise ForbiddenPath(msg)
+
+
+def write_atomic(path: Path, parts: Parts, *, mode: int = 0o600) -> None:
+    """Create or replace one of DS Export's own files (config, state) atomically.
+
+    Not for user folders: it replaces whatever is at ``path``. The parent folder is created.
+    """
+    path = Path(os.fspath(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _io_error(err, str(path.parent)) from err
+    folder = str(path.parent)
+    dfd = _open_dir(folder)
+    try:
+        tmp = _write_temp(dfd, folder, parts, mode=mode)
+        try:
+            if _HAVE_DIR_FD:
+                os.replace(tmp, path.name, src_dir_fd=dfd, dst_dir_fd=dfd)
+            else:
+                os.replace(os.path.join(folder, tmp), str(path))
+        except OSError as err:
+            _unlink_quietly(dfd, folder, tmp)
+            raise _io_error(err, folder) from err
+        _fsync_dir(dfd)
+    finally:
+        _close_dir(dfd)
+
+
+def is_within(path: Path | str, roots: Iterable[Path | str]) -> bool:
+    """True when ``path`` (links resolved) is one of ``roots`` (links resolved) or inside one."""
+    target = os.path.normcase(os.path.realpath(os.fspath(path)))
+    for root in roots:
+        base = os.path.normcase(os.path.realpath(os.fspath(root)))
+        try:
+            if os.path.commonpath([target, base]) == base:
+                return True
+        except ValueError:  # different drives on Windows
+            continue
+    return False
+
+
+def collision_name(filename: str, n: int) -> str:
+    """``cat.png`` → ``cat (2).png`` for ``n == 2``; ``n == 1`` is the name itself."""
+    if n <= 1:
+        return filename
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not stem:
+        return f"{filename} ({n})"
+    return f"{stem} ({n}).{ext}"
+
+
+# --- the dir_fd implementation (Linux, macOS, BSD) --------------------------------------------
+
+
+def _write_new_fd(root: Path, folders: list[str], filename: str, parts: Parts) -> str:
+    try:
+        dfd = _open_dir(str(root))
+    except OSError as err:
+        raise _io_error(err, str(root), root=True) from err
+    try:
+        where = str(root)
+        for name in folders:
+            child = _enter_folder(dfd, name, where)
+            os.close(dfd)
+            dfd = child
+            where = os.path.join(where, name)
+        tmp = _write_temp(dfd, where, parts, mode=0o644)
+        try:
+            final = _publish(dfd, where, tmp, filename)
+        except BaseException:
+            _unlink_quietly(dfd, where, tmp)
+            raise
+        _fsync_dir(dfd)
+        return final
+    finally:
+        os.close(dfd)
+
+
+def _enter_folder(dfd: int, name: str, where: str) -> int:
+    """Open (creating if needed) the folder ``name`` below ``dfd`` without following links."""
+    try:
+        os.mkdir(name, 0o777, dir_fd=dfd)
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise _io_error(err, os.path.join(where, name)) from err
+    try:
+        return os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dfd)
+    except OSError as err:
+        full = os.path.join(where, name)
+        if err.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+            try:
+                st = os.lstat(name, dir_fd=dfd)
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                msg = (
+                    f"{full} is a symbolic link; DS Export never follows links inside the "
+                    "output folder. Replace it with a real folder or change the name template"
+                )
+                raise ForbiddenPath(msg) from err
+            msg = f"{full} exists and is not a folder; rename it or change the name template"
+            raise IoError(msg) from err
+        raise _io_error(err, full) from err
+
+
+def _publish(dfd: int, where: str, tmp: str, filename: str) -> str:
+    """Give the temporary file its final name without replacing anything; return that name."""
+    for n in range(1, MAX_COLLISIONS + 1):
+        name = collision_name(filename, n)
+        try:
+            os.link(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            if err.errno not in _NO_LINKS:
+                raise _io_error(err, os.path.join(where, name)) from err
+            return _publish_without_links(dfd, where, tmp, filename, start=n)
+        _unlink_quietly(dfd, where, tmp)
+        return name
+    msg = f"{os.path.join(where, filename)} and {MAX_COLLISIONS} numbered variants all exist"
+    raise IoError(msg)
+
+
+def _publish_without_links(dfd: int, where: str, tmp: str, filename: str, *, start: int) -> str:
+    for n in range(start, MAX_COLLISIONS + 1):
+        name = collision_name(filename, n)
+        try:
+            fd = os.open(
+                name,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC,
+                0o644,
+                dir_fd=dfd,
+            )
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise _io_error(err, os.path.join(where, name)) from err
+        os.close(fd)
+        try:
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except OSError as err:
+            _unlink_quietly(dfd, where, name)
+            raise _io_error(err, os.path.join(where, name)) from err
+        return name
+    msg = f"{os.path.join(where, filename)} and {MAX_COLLISIONS} numbered variants all exist"
+    raise IoError(msg)
+
+
+# --- the path implementation (Windows) --------------------------------------------------------
+
+
+def _write_new_paths(root: Path, folders: list[str], filename: str, parts: Parts) -> str:
+    if not root.is_dir():
+        err = FileNotFoundError(errno.ENOENT, "No such file or directory", str(root))
+        raise _io_error(err, str(root), root=True)
+    where = root
+    for name in folders:
+        where = where / name
+        try:
+            where.mkdir(exist_ok=True)
+        except FileExistsError as err:
+            msg = f"{where} exists and is not a folder; rename it or change the name template"
+            raise IoError(msg) from err
+        except OSError as err:
+            raise _io_error(err, str(where)) from err
+        if _is_link_or_junction(where):
+            msg = f"{where} is a link; DS Export never follows links inside the output folder"
+            raise ForbiddenPath(msg)
+    folder = str(where)
+    tmp = _write_temp(None, folder, parts, mode=0o644)
+    tmp_path = os.path.join(folder, tmp)
+    try:
+        for n in range(1, MAX_COLLISIONS + 1):
+            name = collision_name(filename, n)
+            try:
+                os.link(tmp_path, os.path.join(folder, name))
+            except FileExistsError:
+                continue
+            except OSError as err:
+                if err.errno not in _NO_LINKS and not _is_windows_no_link(err):
+                    raise _io_error(err, os.path.join(folder, name)) from err
+                try:
+                    # os.rename refuses to replace an existing file on Windows.
+                    os.rename(tmp_path, os.path.join(folder, name))
+                except FileExistsError:
+                    continue
+                return name
+            os.unlink(tmp_path)
+            return name
+        msg = f"{os.path.join(folder, filename)} and {MAX_COLLISIONS} variants all exist"
+        raise IoError(msg)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_path)
+        raise
+
+
+def _is_link_or_junction(path: Path) -> bool:
+    st = os.lstat(path)
+    reparse = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
+    return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & reparse)
+
+
+def _is_windows_no_link(err: OSError) -> bool:
+    return getattr(err, "winerror", None) in (1, 50)  # ERROR_INVALID_FUNCTION, NOT_SUPPORTED
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def _split_relpath(relpath: str) -> tuple[list[str], str]:
+    if not isinstance(relpath, str) or not relpath:
+        msg = "empty file name"
+        raise ForbiddenPath(msg)
+    if "\x00" in relpath or "\\" in relpath:
+        msg = f"file name {relpath!r} contains a NUL or backslash"
+        raise ForbiddenPath(msg)
+    if relpath.startswith("/") or (len(relpath) > 1 and relpath[1] == ":"):
+        msg = f"file name {relpath!r} must be relative to the output folder"
+        raise ForbiddenPath(msg)
+    parts = relpath.split("/")
+    for part in parts:
+        if part in ("", ".", "..") or ":" in part:
+            msg = f"file name {relpath!r} has an empty, '.', '..' or ':' component"
+            raise ForbiddenPath(msg)
+        if part.startswith(TEMP_PREFIX):
+            msg = f"file name {relpath!r} uses DS Export's temporary-file prefix"
+            raise ForbiddenPath(msg)
+    return parts[:-1], parts[-1]
+
+
+def _open_dir(folder: str) -> int:
+    if not _HAVE_DIR_FD:
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", folder)
+        return -1
+    return os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+
+
+def _close_dir(dfd: int) -> None:
+    if dfd >= 0:
+        os.close(dfd)
+
+
+def _write_temp(dfd: int | None, folder: str, parts: Parts, *, mode: int) -> str:
+    """Create a fresh temporary file in the folder, write and fsync ``parts``; return its name."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
+    use_fd = dfd is not None and dfd >= 0
+    while True:
+        name = f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        try:
+            if use_fd:
+                fd = os.open(name, flags, mode, dir_fd=dfd)
+            else:
+                fd = os.open(os.path.join(folder, name), flags, mode)
+            break
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise _io_error(err, folder) from err
+    try:
+        try:
+            for part in parts:
+                view = memoryview(part).cast("B")
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            if mode != 0o644 and hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)  # replace_file keeps the old mode exactly, umask or not
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException as err:
+        _unlink_quietly(dfd, folder, name)
+        if isinstance(err, OSError):
+            raise _io_error(err, folder) from err
+        raise
+    return name
+
+
+def _unlink_quietly(dfd: int | None, folder: str, name: str) -> None:
+    with contextlib.suppress(OSError):
+        if dfd is not None and dfd >= 0:
+            os.unlink(name, dir_fd=dfd)
+        else:
+            os.unlink(os.path.join(folder, name))
+
+
+def _fsync_dir(dfd: int) -> None:
+    # Makes the new directory entry durable; some file systems refuse fsync on a folder.
+    if dfd >= 0:
+        with contextlib.suppress(OSError):
+            os.fsync(dfd)
+
+
+def _io_error(err: OSError, where: str, *, root: bool = False) -> IoError:
+    """Turn an OSError into an ``IoError`` whose message says what to do."""
+    code = err.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        text = f"disk full: could not write in {where}; free some space and try again"
+    elif code == errno.EFBIG:
+        text = f"disk full or file too large for this disk or limit, writing in {where}"
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        text = f"output folder is not writable: {where}; check its permissions or choose another"
+    elif code == errno.ENOENT and root:
+        text = f"output folder does not exist: {where}; create it or choose another"
+    elif code == errno.ENOENT:
+        text = f"a folder disappeared while saving in {where}; try again"
+    elif code == errno.ENAMETOOLONG:
+        text = f"file name too long for the file system in {where}; shorten the name template"
+    elif code == errno.ENOTDIR:
+        text = f"{where} is not a folder"
+    else:
+        text = f"could not write in {where}: {err.strerror or err}"
+    return IoError(text)

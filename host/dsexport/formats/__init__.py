@@ -1,0 +1,74 @@
+"""Container modules, one per format, all with the same public names.
+
+``FORMATS`` maps a format name to its module; each module has ``NAME``, ``EXTENSION``, ``MIME``,
+``accepts(head)``, ``probe(data)``, ``embed(data, payload)`` and ``extract(data)``
+(docs/architecture.md). Adding a format means one module and one entry here.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from . import avif, gif, jpeg, png, svg, webp
+from .base import ImageInfo, Payload, RawFields
+
+__all__ = ["FORMATS", "ImageInfo", "Payload", "RawFields", "capabilities"]
+
+FORMATS: dict[str, ModuleType] = {
+    "png": png,
+    "jpeg": jpeg,
+    "webp": webp,
+    "gif": gif,
+    "avif": avif,
+    "svg": svg,
+}
+
+#: Conversion targets and the Pillow feature each needs (``PIL.features.check`` names).
+_WRITE_FEATURES = {"png": "zlib", "jpeg": "jpg", "webp": "webp", "avif": "avif"}
+
+#: Why a container is not a conversion target at all.
+_NOT_A_TARGET = {
+    "gif": (
+        "GIF is not offered as an output format: it has 256 colours, so converting loses quality"
+    ),
+    "svg": "SVG is a vector format; raster images cannot be converted to it",
+}
+
+#: Why a container's metadata cannot be embedded in the file itself.
+_NO_EMBED = {"avif": "AVIF metadata is written to a sidecar (no lossless AVIF writer available)"}
+
+
+def capabilities() -> dict[str, dict[str, Any]]:
+    """What this installation can do per format, e.g.
+    ``{"webp": {"write": True, "embed": True, "reason": None}, "gif": {"write": False, …}}``.
+
+    ``write``: Pillow can encode to it (``convert``). ``embed``: metadata goes into the file
+    itself in ``original`` mode. ``reason`` says why not when either is false.
+    """
+    try:
+        from PIL import features  # lazy: the native host must start fast
+    except ImportError:
+        features = None
+    result: dict[str, dict[str, Any]] = {}
+    for name in FORMATS:
+        reasons: list[str] = []
+        feature = _WRITE_FEATURES.get(name)
+        if feature is None:
+            write = False
+            reasons.append(_NOT_A_TARGET[name])
+        elif features is None:
+            write = False
+            reasons.append("Pillow is not installed (pip install Pillow)")
+        else:
+            write = bool(features.check(feature))
+            if not write:
+                reasons.append(
+                    f"this Pillow build has no {feature} support; install a Pillow wheel that "
+                    f"includes it (pip install --upgrade Pillow)"
+                )
+        embed = name not in _NO_EMBED
+        if not embed:
+            reasons.append(_NO_EMBED[name])
+        result[name] = {"write": write, "embed": embed, "reason": "; ".join(reasons) or None}
+    return result

@@ -1,0 +1,139 @@
+"""Types and small helpers shared by the container modules.
+
+Container modules read untrusted bytes. Every length they read from a file goes through
+``check_span`` before it is used to slice, and nothing is ever allocated from such a length:
+untouched regions of the input travel as ``memoryview`` slices collected by ``Parts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import CorruptImage
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Header facts read without decoding pixels, e.g. ``ImageInfo(1024, 768, has_alpha=True)``."""
+
+    width: int | None
+    height: int | None
+    animated: bool = False
+    has_alpha: bool | None = None
+    bit_depth: int | None = None
+    """Bits per sample (PNG 1–16, JPEG 8/12, WebP/GIF 8); ``None`` when the format has none."""
+    has_c2pa: bool = False
+    """A C2PA manifest is present (PNG ``caBX``, JPEG APP11 JUMBF, RIFF ``C2PA``, BMFF uuid).
+    Any insertion would invalidate it, so the pipeline leaves such files untouched."""
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What the conventions layer asks a container to embed (``conventions.build_payload``)."""
+
+    parameters: str | None
+    """A1111 infotext: PNG text chunk ``parameters``, GIF comment."""
+    exif: bytes | None
+    """TIFF bytes (``MM\\0*…``, no ``Exif\\0\\0``): JPEG APP1, WebP ``EXIF``. ``None`` keeps any
+    EXIF already in the file."""
+    xmp: bytes
+    """The full XMP packet (UTF-8), including our JSON record."""
+    text: dict[str, str] = field(default_factory=dict)
+    """Extra PNG text chunks by keyword, e.g. ``{"Title": "…", "Software": "dsexport 0.1.0"}``."""
+
+
+@dataclass(frozen=True)
+class RawFields:
+    """What a file carries, as stored; ``conventions.read`` interprets it."""
+
+    text: dict[str, str] = field(default_factory=dict)
+    """PNG tEXt/iTXt/zTXt by keyword; GIF and JPEG comments under ``"comment"``."""
+    exif: bytes | None = None
+    """TIFF bytes, without ``Exif\\0\\0``."""
+    xmp: bytes | None = None
+    """The XMP packet; for JPEG with extended XMP, the standard and extended parts merged."""
+
+
+MAX_XMP_BYTES = 16 * 1024 * 1024
+"""Largest XMP packet we write or read back (16 MiB). Guards against a file whose metadata
+claims gigabytes (memory exhaustion) and bounds what one ``embed`` call can add."""
+
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+"""Largest single text value we decode from a file (16 MiB), including decompressed zTXt: a
+compressed chunk can expand 1000x (decompression bomb)."""
+
+MAX_TOTAL_TEXT_BYTES = 64 * 1024 * 1024
+"""Largest sum of all decoded text values in one file (64 MiB), so many medium chunks cannot
+add up to a memory bomb either."""
+
+
+def check_span(size: int, offset: int, length: int, what: str, fmt: str) -> None:
+    """Raise ``CorruptImage`` unless ``length`` bytes starting at ``offset`` lie within ``size``."""
+    if length < 0 or offset < 0 or offset + length > size:
+        msg = (
+            f"{fmt}: {what} runs past the end of the file (needs {length} bytes at offset "
+            f"{offset}, file has {size}); the file is truncated or corrupt — download it again"
+        )
+        raise CorruptImage(msg)
+
+
+def corrupt(fmt: str, problem: str) -> CorruptImage:
+    """A ``CorruptImage`` with the usual advice attached."""
+    return CorruptImage(f"{fmt}: {problem}; the file is truncated or corrupt — download it again")
+
+
+def as_view(data: bytes | bytearray | memoryview) -> memoryview:
+    """A flat unsigned-byte view of ``data`` (no copy)."""
+    view = memoryview(data)
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    return view
+
+
+class Parts:
+    """Collects an output file as parts: new bytes, and spans of the source kept as views.
+
+    Adjacent source spans are merged, so an untouched file comes back as one ``memoryview``.
+    """
+
+    def __init__(self, source: memoryview) -> None:
+        self._source = source
+        self._parts: list[bytes | memoryview] = []
+        self._span: tuple[int, int] | None = None
+
+    def copy(self, start: int, end: int) -> None:
+        """Keep ``source[start:end]`` verbatim."""
+        if start >= end:
+            return
+        if self._span is not None and self._span[1] == start:
+            self._span = (self._span[0], end)
+            return
+        self._flush()
+        self._span = (start, end)
+
+    def add(self, data: bytes) -> None:
+        """Append new bytes."""
+        if not data:
+            return
+        self._flush()
+        self._parts.append(data)
+
+    def result(self) -> list[bytes | memoryview]:
+        self._flush()
+        return self._parts
+
+    def _flush(self) -> None:
+        if self._span is not None:
+            start, end = self._span
+            self._parts.append(self._source[start:end])
+            self._span = None
+
+
+def join(parts: list[bytes | memoryview]) -> bytes:
+    """Concatenate the result of ``embed`` (tests and small files; the pipeline streams parts)."""
+    return b"".join(parts)
+
+
+def decode_text(raw: bytes, encoding: str = "utf-8") -> str:
+    """Decode a text field from a file without ever failing on bad bytes."""
+    return raw.decode(encoding, errors="replace")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +23,35 @@ MAX_CONFIG_BYTES = 64 * 1024
 """``config_set`` values larger than this (as JSON) are refused before validation."""
 
 
-@dataclass(frozen=True)
 class Request:
     """One validated message, e.g. ``Request(7, "ping", {"type": "ping", "id": 7})``."""
 
-    id: str | int
-    type: str
-    fields: Mapping[str, Any]
+    __slots__ = ("fields", "id", "type")
+
+    def __init__(self, id: str | int, type: str, fields: Mapping[str, Any]) -> None:
+        self.id = id
+        self.type = type
+        self.fields = fields
 
 
 Opener = Callable[[list[list[str]]], str]
 
 
-@dataclass
 class Session:
-    """State that lives as long as one host process (one connection)."""
+    """State that lives as long as one host process (one connection).
 
-    caller: str = ""
-    transfers: transfer.Transfers = field(default_factory=transfer.Transfers)
-    opener: Opener | None = None
-    """Runs the file-manager commands of ``reveal``; tests inject a recorder."""
+    ``opener`` runs the file-manager commands of ``reveal``; tests inject a recorder.
+    """
+
+    def __init__(
+        self,
+        caller: str = "",
+        transfers: transfer.Transfers | None = None,
+        opener: Opener | None = None,
+    ) -> None:
+        self.caller = caller
+        self.transfers = transfers if transfers is not None else transfer.Transfers()
+        self.opener = opener
 
     def close(self) -> None:
         self.transfers.close_all()
@@ -163,7 +171,7 @@ def ping(req: Request, session: Session) -> dict[str, Any]:
     reply: dict[str, Any] = {
         "version": __version__,
         "protocol": 1,
-        "capabilities": capabilities.cached(),
+        "capabilities": capabilities.capabilities(),
         "limits": {
             "max_frame_bytes": framing.MAX_FRAME_BYTES,
             "max_reply_bytes": framing.MAX_REPLY_BYTES,
@@ -174,7 +182,7 @@ def ping(req: Request, session: Session) -> dict[str, Any]:
         },
     }
     try:
-        reply["config"] = _config_dict(_config())
+        reply["config"] = capabilities.effective_config()
     except DsError as err:
         # A broken config file must not make the extension think the host is missing.
         reply["config"] = None
@@ -277,10 +285,10 @@ def config_get(req: Request, session: Session) -> dict[str, Any]:
 
 
 def _defaults(config_module) -> dict[str, Any]:
-    defaults = getattr(config_module, "DEFAULTS", None)
-    if isinstance(defaults, Mapping):
-        return dict(defaults)
-    return config_module.Config().to_dict()
+    defaults = getattr(config_module, "defaults", None)
+    if callable(defaults):
+        return defaults().to_dict()
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config_module.DEFAULTS.items()}
 
 
 def config_set(req: Request, session: Session) -> dict[str, Any]:

@@ -9,14 +9,12 @@ are old (``ABANDONED_AFTER_SECONDS``) or whose process is gone.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
-import secrets
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dsexport.errors import BadRequest, IoError, NotFound, TooLarge
 
@@ -84,16 +82,32 @@ def sweep(folder: Path, *, now: float | None = None) -> int:
     return removed
 
 
-@dataclass
+def _exit_on_sigterm() -> None:
+    import signal
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, terminate)
+
+
 class Transfer:
-    id: str
-    size: int
-    path: Path
-    fd: int
-    expected_sha256: str | None
-    received: int = 0
-    touched: float = field(default_factory=time.monotonic)
-    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
+    """One transfer in progress: its temp file, announced size and running SHA-256."""
+
+    __slots__ = ("expected_sha256", "fd", "hasher", "id", "path", "received", "size", "touched")
+
+    def __init__(self, tid: str, size: int, path: Path, fd: int, expected_sha256: str | None):
+        import hashlib
+
+        self.id = tid
+        self.size = size
+        self.path = path
+        self.fd = fd
+        self.expected_sha256 = expected_sha256
+        self.received = 0
+        self.touched = time.monotonic()
+        self.hasher: Any = hashlib.sha256()
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -114,6 +128,10 @@ class Transfers:
     def __init__(self, folder: Path | None = None) -> None:
         self._folder = folder
         self._open: dict[str, Transfer] = {}
+        self.exit_on_sigterm = False
+        """Set by the host process: on SIGTERM (the browser closing the port), unwind so the
+        temp files are removed. Installed at the first transfer, not at start-up: ``import
+        signal`` costs a millisecond that ``ping`` should not pay."""
 
     @property
     def folder(self) -> Path:
@@ -139,12 +157,16 @@ class Transfers:
             msg = "'sha256' must be 64 hexadecimal digits"
             raise BadRequest(msg)
         self.sweep()
+        if self.exit_on_sigterm:
+            _exit_on_sigterm()
         if len(self._open) >= MAX_OPEN_TRANSFERS:
             msg = (
                 f"{MAX_OPEN_TRANSFERS} transfers are already open; "
                 "commit or abort one before starting another"
             )
             raise TooLarge(msg)
+        import secrets
+
         tid = secrets.token_hex(16)
         path = self.folder / f"{os.getpid()}-{tid}.part"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)

@@ -137,3 +137,42 @@ def join(parts: list[bytes | memoryview]) -> bytes:
 def decode_text(raw: bytes, encoding: str = "utf-8") -> str:
     """Decode a text field from a file without ever failing on bad bytes."""
     return raw.decode(encoding, errors="replace")
+
+
+# --- XML helpers for XMP (JPEG extended XMP, SVG) ------------------------------------------
+
+NS_X = "adobe:ns:meta/"
+NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XPACKET_START = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+XPACKET_END = b'\n<?xpacket end="w"?>'
+
+
+def register_xml_prefixes(xml: bytes) -> None:
+    """Make ElementTree serialize ``xml``'s own prefixes ("dc:", "xmp:") instead of "ns0:".
+
+    ElementTree keeps prefixes in a process-wide table; XMP prefixes are conventional, so
+    registering them globally is harmless.
+    """
+    import io
+    import re
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("x", NS_X)
+    ET.register_namespace("rdf", NS_RDF)
+    for _event, (prefix, uri) in ET.iterparse(io.BytesIO(xml), events=("start-ns",)):
+        if prefix and not re.fullmatch(r"ns\d+", prefix) and prefix != "xml":
+            try:
+                ET.register_namespace(prefix, uri)
+            except ValueError:
+                continue
+
+
+def xml_bytes(element) -> bytes:
+    """UTF-8 serialization of an ElementTree element that keeps carriage returns.
+
+    ElementTree writes a CR in text content as a raw byte, which the next parser turns into LF;
+    a character reference survives ("line\\r\\nnext" must round-trip exactly).
+    """
+    import xml.etree.ElementTree as ET
+
+    return ET.tostring(element, encoding="utf-8").replace(b"\r", b"&#13;")

@@ -16,7 +16,6 @@ the extended packet, which is split over further APP1 segments with (GUID, total
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -25,6 +24,10 @@ from dataclasses import dataclass
 from ..errors import BadRequest, TooLarge
 from .base import (
     MAX_XMP_BYTES,
+    NS_RDF,
+    NS_X,
+    XPACKET_END,
+    XPACKET_START,
     ImageInfo,
     Parts,
     Payload,
@@ -33,6 +36,8 @@ from .base import (
     check_span,
     corrupt,
     decode_text,
+    register_xml_prefixes,
+    xml_bytes,
 )
 
 NAME = "jpeg"
@@ -61,15 +66,11 @@ _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _APP0, _APP1, _APP11, _SOS, _EOI, _COM = 0xE0, 0xE1, 0xEB, 0xDA, 0xD9, 0xFE
 
-_NS_X = "adobe:ns:meta/"
-_NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _NS_NOTE = "http://ns.adobe.com/xmp/note/"
-_RDF = f"{{{_NS_RDF}}}RDF"
-_DESCRIPTION = f"{{{_NS_RDF}}}Description"
-_ABOUT = f"{{{_NS_RDF}}}about"
+_RDF = f"{{{NS_RDF}}}RDF"
+_DESCRIPTION = f"{{{NS_RDF}}}Description"
+_ABOUT = f"{{{NS_RDF}}}about"
 _HAS_EXTENDED = f"{{{_NS_NOTE}}}HasExtendedXMP"
-_PACKET_START = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-_PACKET_END = b'\n<?xpacket end="w"?>'
 _GUID_RE = re.compile(rb'HasExtendedXMP\s*(?:=\s*["\']|>)\s*([0-9A-Fa-f]{32})')
 
 
@@ -280,23 +281,10 @@ def _reject_doctype(packet: bytes) -> None:
         raise BadRequest(msg)
 
 
-def _register_prefixes(packet: bytes) -> None:
-    # ElementTree keeps prefixes in a process-wide table; registering the packet's own prefixes
-    # makes the rewritten packets keep "dc:", "xmp:", … instead of "ns0:".
-    ET.register_namespace("x", _NS_X)
-    ET.register_namespace("rdf", _NS_RDF)
-    ET.register_namespace("xmpNote", _NS_NOTE)
-    for _event, (prefix, uri) in ET.iterparse(io.BytesIO(packet), events=("start-ns",)):
-        if prefix and not re.fullmatch(r"ns\d+", prefix) and prefix != "xml":
-            try:
-                ET.register_namespace(prefix, uri)
-            except ValueError:
-                continue
-
-
 def _parse(packet: bytes) -> ET.Element:
     _reject_doctype(packet)
-    _register_prefixes(packet)
+    register_xml_prefixes(packet)
+    ET.register_namespace("xmpNote", _NS_NOTE)
     return ET.fromstring(packet)
 
 
@@ -309,10 +297,10 @@ def _rdf_of(root: ET.Element) -> ET.Element:
 
 
 def _serialize(descriptions: list[ET.Element]) -> bytes:
-    meta = ET.Element(f"{{{_NS_X}}}xmpmeta")
+    meta = ET.Element(f"{{{NS_X}}}xmpmeta")
     rdf = ET.SubElement(meta, _RDF)
     rdf.extend(descriptions)
-    return ET.tostring(meta, encoding="utf-8")
+    return xml_bytes(meta)
 
 
 def split_xmp(packet: bytes) -> tuple[bytes, bytes]:
@@ -333,10 +321,10 @@ def split_xmp(packet: bytes) -> tuple[bytes, bytes]:
             if name != _ABOUT:
                 props.append(("attr", (name, value), len(name) + len(value.encode()) * 2 + 8))
         for child in desc:
-            props.append(("elem", child, len(ET.tostring(child, encoding="utf-8"))))
+            props.append(("elem", child, len(xml_bytes(child))))
     order = sorted(range(len(props)), key=lambda i: props[i][2], reverse=True)
     moved: set[int] = set()
-    budget = MAX_XMP_STANDARD - len(_PACKET_START) - len(_PACKET_END) - 200
+    budget = MAX_XMP_STANDARD - len(XPACKET_START) - len(XPACKET_END) - 200
     while True:
         std_desc, ext_desc = _descriptions(props, moved)
         std_desc.set(_HAS_EXTENDED, "0" * 32)
@@ -351,7 +339,7 @@ def split_xmp(packet: bytes) -> tuple[bytes, bytes]:
     extended = _serialize([ext_desc])
     guid = hashlib.md5(extended).hexdigest().upper()
     std_desc.set(_HAS_EXTENDED, guid)
-    return _PACKET_START + _serialize([std_desc]) + _PACKET_END, extended
+    return XPACKET_START + _serialize([std_desc]) + XPACKET_END, extended
 
 
 def _descriptions(
@@ -404,5 +392,5 @@ def _with_extended(standard: bytes, chunks: dict[bytes, list[tuple[int, int, byt
     except (ET.ParseError, BadRequest):
         return standard
     meta = std_root if std_root.tag != _RDF else None
-    body = ET.tostring(meta if meta is not None else rdf, encoding="utf-8")
-    return _PACKET_START + body + _PACKET_END
+    body = xml_bytes(meta if meta is not None else rdf)
+    return XPACKET_START + body + XPACKET_END

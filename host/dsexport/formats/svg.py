@@ -11,12 +11,24 @@ Untrusted XML: a DOCTYPE with ENTITY declarations is refused before parsing (ent
 
 from __future__ import annotations
 
-import io
 import re
 import xml.etree.ElementTree as ET
 
 from ..errors import BadRequest, CorruptImage, TooLarge, UnsupportedFormat
-from .base import MAX_XMP_BYTES, ImageInfo, Parts, Payload, RawFields, as_view
+from .base import (
+    MAX_XMP_BYTES,
+    NS_RDF,
+    NS_X,
+    XPACKET_END,
+    XPACKET_START,
+    ImageInfo,
+    Parts,
+    Payload,
+    RawFields,
+    as_view,
+    register_xml_prefixes,
+    xml_bytes,
+)
 
 NAME = "svg"
 EXTENSION = "svg"
@@ -30,11 +42,7 @@ OUR_OPEN = b'<metadata id="dsexport">'
 OUR_CLOSE = b"</metadata>"
 
 _NS_SVG = "http://www.w3.org/2000/svg"
-_NS_X = "adobe:ns:meta/"
-_NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDF = f"{{{_NS_RDF}}}RDF"
-_PACKET_START = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-_PACKET_END = b'\n<?xpacket end="w"?>'
+_RDF = f"{{{NS_RDF}}}RDF"
 _UTF8_NAMES = {"utf-8", "utf8", "us-ascii", "ascii"}
 _NUMBER = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(px)?\s*$")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -169,19 +177,6 @@ def probe(data: bytes | memoryview) -> ImageInfo:
     return ImageInfo(width=width, height=height, animated=animated, has_alpha=True)
 
 
-def _register_prefixes(xml: bytes) -> None:
-    # ElementTree keeps prefixes in a process-wide table; registering the document's own
-    # prefixes keeps "dc:", "xmp:", … instead of "ns0:" when we serialize.
-    ET.register_namespace("x", _NS_X)
-    ET.register_namespace("rdf", _NS_RDF)
-    for _event, (prefix, uri) in ET.iterparse(io.BytesIO(xml), events=("start-ns",)):
-        if prefix and not re.fullmatch(r"ns\d+", prefix) and prefix != "xml":
-            try:
-                ET.register_namespace(prefix, uri)
-            except ValueError:
-                continue
-
-
 def rdf_fragment(packet: bytes) -> bytes:
     """The ``rdf:RDF`` element of an XMP packet, with every namespace it uses declared on it."""
     if len(packet) > MAX_XMP_BYTES:
@@ -191,7 +186,7 @@ def rdf_fragment(packet: bytes) -> bytes:
         msg = "XMP packets with a DOCTYPE or ENTITY declaration are refused (entity expansion)"
         raise BadRequest(msg)
     try:
-        _register_prefixes(packet)
+        register_xml_prefixes(packet)
         root = ET.fromstring(packet)
     except ET.ParseError as err:
         msg = f"the XMP packet is not well-formed XML ({err})"
@@ -201,7 +196,7 @@ def rdf_fragment(packet: bytes) -> bytes:
         msg = "the XMP packet has no rdf:RDF element"
         raise BadRequest(msg)
     rdf.tail = None
-    return ET.tostring(rdf, encoding="utf-8")
+    return xml_bytes(rdf)
 
 
 def _ours(text: bytes, after: int) -> tuple[int, int] | None:
@@ -250,10 +245,10 @@ def extract(data: bytes | memoryview) -> RawFields:
     if not candidates:
         return RawFields()
     chosen = next((el for el in candidates if el.get("id") == "dsexport"), candidates[0])
-    _register_prefixes(text)
+    register_xml_prefixes(text)
     rdf = chosen.find(_RDF)
     assert rdf is not None
     rdf.tail = None
-    meta = ET.Element(f"{{{_NS_X}}}xmpmeta")
+    meta = ET.Element(f"{{{NS_X}}}xmpmeta")
     meta.append(rdf)
-    return RawFields(xmp=_PACKET_START + ET.tostring(meta, encoding="utf-8") + _PACKET_END)
+    return RawFields(xmp=XPACKET_START + xml_bytes(meta) + XPACKET_END)

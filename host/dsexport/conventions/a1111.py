@@ -1,0 +1,251 @@
+"""AUTOMATIC1111 "infotext": the ``parameters`` text Stable Diffusion readers look for.
+
+Layout (A1111 ``create_infotext``)::
+
+    a cat on a sofa, 一只猫
+    Negative prompt: blurry
+    Steps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: 42, Size: 512x512, Origin: generated
+
+The prompt may span several lines; ``Negative prompt:`` appears only when there is one; the
+last line holds ``key: value`` pairs, values quoted with A1111's ``quote()`` (JSON string when
+they contain ``,``, ``:`` or a newline). Standard A1111 keys come first in A1111's order, then
+keys other A1111 files carried (kept in ``extra["a1111"]`` when we read them), then ours.
+
+Unknown values are never invented. DeepSeek images usually have no steps, sampler or seed, so
+their parameters line starts with ``Size:``/``Model:`` and our own keys instead of ``Steps:``.
+A1111's parser reads that line (it needs at least three pairs, not ``Steps``); readers that need
+``Steps:`` (Civitai, sd-prompt-reader) or ``Sampler`` (sd-parsers) then show nothing or only the
+prompt, which is honest: those generation parameters do not exist. When fewer than three pairs
+are known the parameters line is left out, because A1111 would glue it onto the prompt.
+
+A1111's own parser strips every line, so leading/trailing spaces of prompt lines, and a prompt
+line that starts with ``Negative prompt:``, do not survive this format; the JSON record
+(``record.py``) is the exact copy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from dsexport.model import ORIGINS, Metadata
+
+# From A1111 modules/infotext_utils.py: quote-aware "key: value" pairs and "WxH" sizes.
+RE_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+RE_IMAGESIZE = re.compile(r"^(\d+)x(\d+)$")
+RE_KEY = re.compile(r"^\w[\w \-/]+$")
+
+NEGATIVE_PREFIX = "Negative prompt:"
+
+#: Our keys, written after the standard ones: (infotext key, Metadata field).
+CUSTOM_KEYS: tuple[tuple[str, str], ...] = (
+    ("Origin", "origin"),
+    ("Conversation title", "conversation_title"),
+    ("Conversation id", "conversation_id"),
+    ("Turn", "turn_index"),
+    ("Page URL", "page_url"),
+    ("Source URL", "image_url"),
+    ("Captured at", "captured_at"),
+    ("Tool", "tool"),
+)
+_CUSTOM_FIELD = dict(CUSTOM_KEYS)
+_RESERVED_KEYS = frozenset(
+    {"Steps", "Sampler", "CFG scale", "Seed", "Size", "Model", "Size-1", "Size-2"}
+) | frozenset(_CUSTOM_FIELD)
+
+MIN_PAIRS = 3
+"""A1111 treats a last line with fewer pairs as prompt text."""
+
+
+def quote(value: str) -> str:
+    """A1111's ``quote()``, plus quoting whatever its parser would otherwise change.
+
+    A1111 quotes values containing ``,``, ``:`` or a newline. We also quote values with
+    surrounding whitespace, a leading ``"`` or non-printable characters, which A1111 would
+    strip, unquote or split; A1111's ``unquote`` (``json.loads``) reads them back exactly.
+    """
+    if (
+        "," not in value
+        and "\n" not in value
+        and ":" not in value
+        and value == value.strip()
+        and not value.startswith('"')
+        and value.isprintable()
+    ):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        try:
+            result = json.loads(value)
+        except ValueError:
+            return value
+        return result if isinstance(result, str) else value
+    return value
+
+
+def _pairs(meta: Metadata) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, Any]] = [
+        ("Steps", meta.steps),
+        ("Sampler", meta.sampler),
+        ("CFG scale", None if meta.cfg_scale is None else float(meta.cfg_scale)),
+        ("Seed", meta.seed),
+        (
+            "Size",
+            f"{meta.width}x{meta.height}"
+            if meta.width is not None and meta.height is not None
+            else None,
+        ),
+        ("Model", meta.model),
+    ]
+    foreign = meta.extra.get("a1111") if isinstance(meta.extra, dict) else None
+    if isinstance(foreign, dict):
+        for key, value in foreign.items():
+            if (
+                isinstance(key, str)
+                and RE_KEY.match(key)
+                and key not in _RESERVED_KEYS
+                and isinstance(value, (str, int, float))
+                and not isinstance(value, bool)
+            ):
+                pairs.append((key, value))
+    pairs.extend((key, getattr(meta, field)) for key, field in CUSTOM_KEYS)
+    out = []
+    for key, value in pairs:
+        if value is None or value == "":
+            continue
+        out.append((key, quote(str(value))))
+    return out
+
+
+def parameters_line(meta: Metadata) -> str | None:
+    """The last infotext line, or ``None`` when fewer than three values are known."""
+    pairs = _pairs(meta)
+    if len(pairs) < MIN_PAIRS:
+        return None
+    return ", ".join(f"{key}: {value}" for key, value in pairs)
+
+
+def encode(meta: Metadata) -> str:
+    """``Metadata`` → infotext (see the module docstring); ``""`` when there is nothing to say."""
+    prompt = meta.prompt or ""
+    negative = f"\n{NEGATIVE_PREFIX} {meta.negative_prompt}" if meta.negative_prompt else ""
+    line = parameters_line(meta)
+    params = f"\n{line}" if line else ""
+    return f"{prompt}{negative}{params}".strip()
+
+
+def split(text: str) -> tuple[str, str | None]:
+    """Infotext → (prompt part incl. negative, parameters line or ``None``), by A1111's rule."""
+    body, _, last = text.strip().rpartition("\n")
+    if len(RE_PARAM.findall(last)) >= MIN_PAIRS:
+        return body, last
+    return text.strip(), None
+
+
+def parse(text: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """A1111 ``parse_generation_parameters``: (prompt, negative prompt, unquoted pairs)."""
+    body, last = split(text)
+    prompt = ""
+    negative = ""
+    done_with_prompt = False
+    for raw_line in body.split("\n") if body else []:
+        line = raw_line.strip()
+        if line.startswith(NEGATIVE_PREFIX):
+            done_with_prompt = True
+            line = line[len(NEGATIVE_PREFIX) :].strip()
+        if done_with_prompt:
+            negative += ("" if negative == "" else "\n") + line
+        else:
+            prompt += ("" if prompt == "" else "\n") + line
+    pairs = [(k, unquote(v)) for k, v in RE_PARAM.findall(last)] if last else []
+    return prompt, negative, pairs
+
+
+def _to_int(value: str) -> int | None:
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _to_float(value: str) -> float | None:
+    try:
+        result = float(value.strip())
+    except ValueError:
+        return None
+    return result if result == result and abs(result) != float("inf") else None
+
+
+def decode(text: str) -> Metadata | None:
+    """Infotext → ``Metadata``; ``None`` for empty text or JSON (Fooocus, SwarmUI, Easy Diffusion).
+
+    Standard keys map to fields, our keys (``CUSTOM_KEYS``) back to theirs, and any other key
+    (``Model hash``, ``Schedule type``, …) goes to ``extra["a1111"]`` as text.
+    """
+    if not isinstance(text, str):
+        return None
+    stripped = text.strip()
+    if not stripped or stripped.startswith(("{", "[")):
+        return None
+    prompt, negative, pairs = parse(text)
+    values: dict[str, Any] = {}
+    foreign: dict[str, str] = {}
+    for key, value in pairs:
+        handled = True
+        if key == "Steps":
+            handled = (parsed := _to_int(value)) is not None
+            if handled:
+                values["steps"] = parsed
+        elif key == "Seed":
+            handled = (parsed := _to_int(value)) is not None
+            if handled:
+                values["seed"] = parsed
+        elif key == "CFG scale":
+            handled = (number := _to_float(value)) is not None
+            if handled:
+                values["cfg_scale"] = number
+        elif key == "Size":
+            size = RE_IMAGESIZE.match(value.strip())
+            handled = size is not None
+            if size:
+                values["width"], values["height"] = int(size.group(1)), int(size.group(2))
+        elif key == "Sampler":
+            values["sampler"] = value
+        elif key == "Model":
+            values["model"] = value
+        elif key == "Turn":
+            handled = (parsed := _to_int(value)) is not None
+            if handled:
+                values["turn_index"] = parsed
+        elif key == "Origin":
+            handled = value in ORIGINS
+            if handled:
+                values["origin"] = value
+        elif key in _CUSTOM_FIELD:
+            values[_CUSTOM_FIELD[key]] = value
+        else:
+            handled = False
+        if not handled:
+            foreign[key] = value
+    if prompt:
+        values["prompt"] = prompt
+    if negative:
+        values["negative_prompt"] = negative
+    if foreign:
+        values["extra"] = {"a1111": foreign}
+    if not values:
+        return None
+    return Metadata(**values)
+
+
+def normalize(text: str) -> str:
+    """What A1111's parser makes of a prompt: the text stripped, every line stripped.
+
+    ``decode(encode(m)).prompt == normalize(m.prompt)`` whenever no prompt line starts with
+    ``Negative prompt:``; tests and docs use it to state exactly what this format keeps.
+    """
+    return "\n".join(line.strip() for line in text.strip().split("\n"))

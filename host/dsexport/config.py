@@ -9,9 +9,9 @@ never touched that key. Example file::
 Decisions:
 
 * A config file that is not valid JSON, or holds an invalid value, makes ``load_config`` raise
-  ``BadConfig`` naming the file, the key and the fix (``dsexport config reset KEY``, or
-  ``--all``). We do not silently fall back to defaults: that would save images somewhere other
-  than where the user asked. ``reset_key``/``reset_all`` work even on a broken file.
+  ``BadConfig`` naming the file, the key and the fix (``dsexport config reset KEY`` for a bad
+  value, ``dsexport config reset --all`` for a file that is not JSON). We do not silently fall
+  back to defaults: that would save images somewhere other than where the user asked.
 * Keys the file has but this version does not know (from a newer version) are kept and ignored.
 * Every change is made under a lock file and written atomically (``storage.write_atomic``), so
   two processes setting keys at once neither corrupt the file nor lose each other's key.
@@ -131,7 +131,7 @@ def reset_key(key: str, path: Path | None = None) -> Config:
     _check_key(key)
     path = path or paths.config_file()
     with _locked(path):
-        stored = _read(path, lenient=True)
+        stored = _read(path)  # a file that is not JSON at all can only be reset with --all
         if key in stored:
             del stored[key]
             _write(path, stored)
@@ -329,8 +329,8 @@ _VALIDATORS = {
 # --- the file ---------------------------------------------------------------------------------
 
 
-def _read(path: Path, *, lenient: bool = False) -> dict[str, Any]:
-    """The stored dict; ``{}`` if there is no file. ``lenient`` turns a broken file into ``{}``."""
+def _read(path: Path) -> dict[str, Any]:
+    """The stored dict; ``{}`` if there is no file; ``BadConfig`` if it is not a JSON object."""
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_CONFIG_BYTES + 1)
@@ -348,8 +348,6 @@ def _read(path: Path, *, lenient: bool = False) -> dict[str, Any]:
             msg = "top level is not an object"
             raise ValueError(msg)
     except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        if lenient:
-            return {}
         msg = (
             f"the config file {path} is broken ({err}); fix it by hand, or run "
             "`dsexport config reset --all` to start over with the defaults"

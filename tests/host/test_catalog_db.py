@@ -1,0 +1,218 @@
+"""The sqlite catalog: schema, dedupe lookups, cross-process save lock (dsexport/catalog/db.py)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from dsexport import paths, storage
+from dsexport.catalog import SCHEMA_VERSION, open_catalog
+from dsexport.catalog import db as catalog_db
+from dsexport.model import Metadata
+
+SHA = "ab" * 32
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    with open_catalog(tmp_path / "catalog.sqlite3") as cat:
+        yield cat
+
+
+def saved_file(folder: Path, name: str, data: bytes = b"image bytes") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def test_default_location_is_the_data_folder(home):
+    with open_catalog() as cat:
+        assert cat.path == paths.data_dir() / "catalog.sqlite3"
+    assert (paths.data_dir() / "catalog.sqlite3").is_file()
+
+
+def test_schema_wal_and_version(tmp_path):
+    with open_catalog(tmp_path / "c.sqlite3"):
+        pass
+    conn = sqlite3.connect(tmp_path / "c.sqlite3")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(images)")]
+    assert columns == ["id", *catalog_db._COLUMNS]
+    indexes = {row[1] for row in conn.execute("PRAGMA index_list(images)")}
+    assert {"idx_images_sha256", "idx_images_conversation", "idx_images_captured_at"} <= indexes
+    conn.close()
+
+
+def test_reopening_does_not_migrate_again(tmp_path):
+    target = tmp_path / "c.sqlite3"
+    with open_catalog(target) as cat:
+        cat.add(path=tmp_path / "a.png", sha256=SHA, format="png", size=1)
+    with open_catalog(target) as cat:
+        assert cat.count() == 1
+
+
+def test_add_and_get_keep_every_field(catalog, tmp_path):
+    meta = Metadata(
+        prompt="一只猫 🐱",
+        negative_prompt="blurry",
+        seed=42,
+        model="janus",
+        conversation_title="Cats",
+        conversation_id="c1",
+        page_url="https://chat.deepseek.com/a/chat/s/c1",
+        image_url="https://cdn.example/cat.png",
+        origin="generated",
+        captured_at="2026-11-25T09:14:03+00:00",
+        width=640,
+        height=480,
+        extra={"source": "menu"},
+    )
+    row_id = catalog.add(
+        path=tmp_path / "cat.png", sha256=SHA, format="png", size=123, metadata=meta, source="menu"
+    )
+    entry = catalog.get(tmp_path / "cat.png")
+    assert entry.id == row_id
+    assert (entry.prompt, entry.seed, entry.width, entry.height) == ("一只猫 🐱", 42, 640, 480)
+    assert (entry.bytes, entry.format, entry.source, entry.origin) == (
+        123,
+        "png",
+        "menu",
+        "generated",
+    )
+    assert entry.page_url == meta.page_url
+    assert json.loads(entry.record_json)["extra"] == {"source": "menu"}
+    assert entry.saved_at.endswith("+00:00")
+
+
+def test_add_same_path_updates_the_row(catalog, tmp_path):
+    first = catalog.add(path=tmp_path / "a.png", sha256=SHA, format="png", size=1)
+    second = catalog.add(path=tmp_path / "a.png", sha256="cd" * 32, format="png", size=2)
+    assert first == second
+    assert catalog.count() == 1
+    assert catalog.get(tmp_path / "a.png").sha256 == "cd" * 32
+
+
+def test_huge_seeds_are_kept_exactly(catalog, tmp_path):
+    seed = 2**64 + 12345
+    catalog.add(
+        path=tmp_path / "a.png", sha256=SHA, format="png", size=1, metadata=Metadata(seed=seed)
+    )
+    assert int(catalog.get(tmp_path / "a.png").seed) == seed
+
+
+def test_find_duplicate_returns_an_existing_file_of_the_same_size(catalog, tmp_path):
+    root = tmp_path / "out"
+    path = saved_file(root / "d", "cat.png")
+    catalog.add(path=path, sha256=SHA, format="png", size=path.stat().st_size)
+    assert catalog.find_duplicate(SHA, "png", root) == str(path)
+    assert catalog.find_duplicate(SHA, "png", str(root)) == str(path)
+
+
+def test_find_duplicate_ignores_other_formats_hashes_and_roots(catalog, tmp_path):
+    root = tmp_path / "out"
+    path = saved_file(root, "cat.png")
+    catalog.add(path=path, sha256=SHA, format="png", size=path.stat().st_size)
+    assert catalog.find_duplicate(SHA, "webp", root) is None
+    assert catalog.find_duplicate("cd" * 32, "png", root) is None
+    assert catalog.find_duplicate(SHA, "png", tmp_path / "elsewhere") is None
+    assert catalog.find_duplicate(None, "png", root) is None
+
+
+def test_find_duplicate_ignores_deleted_changed_or_replaced_files(catalog, tmp_path):
+    root = tmp_path / "out"
+    gone = saved_file(root, "gone.png")
+    changed = saved_file(root, "changed.png")
+    swapped = saved_file(root, "swapped.png")
+    for p in (gone, changed, swapped):
+        catalog.add(path=p, sha256=SHA, format="png", size=p.stat().st_size)
+    gone.unlink()
+    changed.write_bytes(b"edited by the user, longer now")
+    swapped.unlink()
+    swapped.symlink_to(changed)
+    assert catalog.find_duplicate(SHA, "png", root) is None
+
+
+def test_find_duplicate_prefers_the_newest_valid_copy(catalog, tmp_path):
+    root = tmp_path / "out"
+    old = saved_file(root, "old.png")
+    new = saved_file(root, "new.png")
+    catalog.add(path=old, sha256=SHA, format="png", size=old.stat().st_size)
+    catalog.add(path=new, sha256=SHA, format="png", size=new.stat().st_size)
+    assert catalog.find_duplicate(SHA, "png", root) == str(new)
+    new.unlink()
+    assert catalog.find_duplicate(SHA, "png", root) == str(old)
+
+
+def test_remove(catalog, tmp_path):
+    catalog.add(path=tmp_path / "a.png", sha256=SHA, format="png", size=1)
+    assert catalog.remove(tmp_path / "a.png") is True
+    assert catalog.remove(tmp_path / "a.png") is False
+    assert catalog.get(tmp_path / "a.png") is None
+
+
+def test_save_lock_rolls_back_on_error(catalog, tmp_path):
+    with pytest.raises(RuntimeError), catalog.save_lock():
+        catalog.add(path=tmp_path / "a.png", sha256=SHA, format="png", size=1)
+        raise RuntimeError
+    assert catalog.count() == 0
+    with catalog.save_lock():
+        catalog.add(path=tmp_path / "a.png", sha256=SHA, format="png", size=1)
+    assert catalog.count() == 1
+
+
+def test_save_lock_blocks_another_connection_until_released(tmp_path):
+    target = tmp_path / "c.sqlite3"
+    with open_catalog(target) as first, open_catalog(target) as second:
+        second._conn.execute("PRAGMA busy_timeout = 100")
+        with first.save_lock(), pytest.raises(sqlite3.OperationalError, match="locked"):
+            second.add(path=tmp_path / "b.png", sha256=SHA, format="png", size=1)
+        second.add(path=tmp_path / "b.png", sha256=SHA, format="png", size=1)
+        assert first.count() == 1
+
+
+def test_a_corrupt_catalog_is_moved_aside_and_recreated(tmp_path):
+    target = tmp_path / "catalog.sqlite3"
+    target.write_bytes(b"this is not a database" * 100)
+    with open_catalog(target) as cat:
+        assert cat.count() == 0
+    asides = [p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert len(asides) == 1
+    assert (tmp_path / asides[0]).read_bytes().startswith(b"this is not a database")
+
+
+def _save_once(args):
+    """What the pipeline does: under the lock, look for a duplicate, else write and record."""
+    db_path, root, data, worker = args
+    with open_catalog(db_path) as cat, cat.save_lock():
+        existing = cat.find_duplicate(SHA, "png", root)
+        if existing:
+            return ("duplicate", existing)
+        time.sleep(0.05)  # widen the race window a check without a lock would lose
+        path = storage.write_new(Path(root), "same.png", [data])
+        cat.add(path=path, sha256=SHA, format="png", size=len(data), source=f"w{worker}")
+        return ("saved", str(path))
+
+
+def test_concurrent_hosts_save_the_same_image_exactly_once(tmp_path):
+    root = tmp_path / "out"
+    root.mkdir()
+    db_path = str(tmp_path / "catalog.sqlite3")
+    open_catalog(db_path).close()
+    data = os.urandom(50_000)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(8) as pool:
+        results = pool.map(_save_once, [(db_path, str(root), data, w) for w in range(8)])
+    saved = [p for kind, p in results if kind == "saved"]
+    assert len(saved) == 1
+    assert {p for _, p in results} == {saved[0]}
+    assert [p.name for p in root.iterdir()] == ["same.png"]
+    with open_catalog(db_path) as cat:
+        assert cat.count() == 1

@@ -191,10 +191,12 @@ def _locations(view: memoryview, iloc: Box) -> dict[int, list[tuple[int, int]]]:
     if count > MAX_ITEMS:
         raise corrupt(_FMT, f"iloc lists {count} items")
 
-    def read(n: int) -> int:
-        nonlocal pos
+    for n in (off_size, len_size, base_size, idx_size):
         if n not in (0, 4, 8):
             raise corrupt(_FMT, f"iloc field size {n}")
+
+    def read(n: int) -> int:
+        nonlocal pos
         check_span(end, pos, n, "iloc", _FMT)
         value = int.from_bytes(view[pos : pos + n], "big") if n else 0
         pos += n

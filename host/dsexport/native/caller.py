@@ -32,7 +32,8 @@ INSTALL_STATE_KEY = "allowed_callers"
 """Key in ``<data_dir>/install-state.json``: a list of origins and Firefox IDs the installer
 registered in the host manifests (e.g. a Web Store build's ID)."""
 
-_CHROME_ORIGIN = re.compile(r"chrome-extension://([a-p]{32})/?")
+_CHROME_ORIGIN = re.compile(r"chrome-extension://([a-p]{32})/")
+_CHROME_ENTRY = re.compile(r"chrome-extension://([a-p]{32})/?")
 _CHROME_EXTRA_ARG = re.compile(r"--[a-z][a-z-]*(=.*)?", re.DOTALL)
 _FIREFOX_ID = re.compile(r"[A-Za-z0-9._@{}+-]{1,255}")
 
@@ -42,7 +43,8 @@ class CallerRejected(Exception):
 
 
 def _normalise(entry: str) -> str:
-    match = _CHROME_ORIGIN.fullmatch(entry.strip())
+    # The installer may record an origin without Chrome's trailing slash.
+    match = _CHROME_ENTRY.fullmatch(entry.strip())
     if match:
         return f"chrome-extension://{match.group(1)}/"
     return entry.strip()
@@ -80,7 +82,7 @@ def identify_caller(argv: Sequence[str]) -> str:
         if not all(_CHROME_EXTRA_ARG.fullmatch(a) for a in argv[1:]):
             msg = "unexpected arguments after the extension origin"
             raise CallerRejected(msg)
-        return _normalise(first)
+        return first
     if len(argv) == 2 and first and not first.startswith("-"):
         if not _FIREFOX_ID.fullmatch(argv[1]):
             msg = f"malformed Firefox extension id {argv[1][:80]!r}"

@@ -38,6 +38,17 @@ _SHRUNK_STRING_CHARS = 1024
 _SHRUNK_LIST_ITEMS = 64
 
 
+class _EndOfInput:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "EOF"
+
+
+EOF = _EndOfInput()
+"""What ``read_frame`` returns at a clean end of input (``None`` is the JSON ``null``)."""
+
+
 class TruncatedFrame(BadFrame):
     """EOF arrived inside a frame (in the header or the body): the stream cannot continue."""
 
@@ -84,15 +95,15 @@ def _refuse_constant(name: str) -> Any:
     raise BadFrame(msg)
 
 
-def read_frame(stream: IO[bytes], *, max_bytes: int = MAX_FRAME_BYTES) -> Any | None:
-    """Read one message; ``None`` at a clean EOF (between frames).
+def read_frame(stream: IO[bytes], *, max_bytes: int = MAX_FRAME_BYTES) -> Any:
+    """Read one message (any JSON value); ``EOF`` at a clean end of input (between frames).
 
     Raises ``FrameTooLarge`` (body left unread), ``TruncatedFrame`` (EOF inside the frame) or
     ``BadFrame`` (body read whole but not UTF-8 JSON; the stream is still in sync).
     """
     header = stream.read(HEADER.size)
     if not header:
-        return None
+        return EOF
     if len(header) < HEADER.size:
         header += read_exactly(stream, HEADER.size - len(header))
     (length,) = HEADER.unpack(header)

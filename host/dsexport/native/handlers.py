@@ -79,8 +79,8 @@ _JSON_NAMES = {"str": "a string", "int": "an integer", "dict": "an object", "lis
 
 
 def _base64(text: str, what: str) -> bytes:
-    """Strict base64; a ``data:…;base64,`` prefix is tolerated (``FileReader.readAsDataURL``)."""
-    import base64
+    """Strict, padded base64 (what ``btoa`` and ``FileReader`` produce); a ``data:…;base64,``
+    prefix is tolerated (``FileReader.readAsDataURL``)."""
     import binascii
 
     if text.startswith("data:"):
@@ -88,6 +88,12 @@ def _base64(text: str, what: str) -> bytes:
         if not sep or not head.endswith(";base64"):
             msg = f"'{what}' is a data URL without base64 data"
             raise BadRequest(msg)
+    body = text.rstrip("=")
+    if len(text) % 4 or len(text) - len(body) > 2 or "=" in body:
+        msg = f"'{what}' is not valid base64 (bad length or padding)"
+        raise BadRequest(msg)
+    import base64
+
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as err:

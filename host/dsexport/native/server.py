@@ -7,8 +7,9 @@ Every frame gets exactly one reply, in order, so a client may match an ``"id": n
 What ends the loop:
 
 - EOF between frames: clean exit, status 0.
-- EOF inside a frame (header or body cut short, or during the skip of a refused frame): the
-  stream cannot continue; a ``bad_frame`` reply is attempted, then status 1.
+- EOF inside a frame (header or body cut short): the stream cannot continue; a ``bad_frame``
+  reply is attempted, then status 1.
+- EOF while skipping a refused frame (below): it was already answered ``too_large``; status 1.
 - A write error on stdout (the browser went away): status 1.
 
 A frame whose length prefix is above ``MAX_FRAME_BYTES`` is refused with ``too_large`` *before*
@@ -153,7 +154,12 @@ def serve(
             except framing.FrameTooLarge as err:
                 log.warning("refused a %d-byte frame; skipping it", err.length)
                 _send(outstream, error_reply(None, err))
-                framing.skip_exactly(instream, err.length)
+                try:
+                    framing.skip_exactly(instream, err.length)
+                except framing.TruncatedFrame:
+                    # Already answered; the browser has gone (or never meant this as a frame).
+                    log.warning("input ended inside the refused frame")
+                    return EXIT_BROKEN_STREAM
                 continue
             except framing.TruncatedFrame:
                 raise
@@ -161,7 +167,7 @@ def serve(
                 log.info("bad frame: %s", err)
                 _send(outstream, error_reply(None, err))
                 continue
-            if message is None:
+            if message is framing.EOF:
                 return EXIT_OK
             _send(outstream, handle(message, session, handlers))
     except framing.TruncatedFrame as err:

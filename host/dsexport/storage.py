@@ -292,15 +292,21 @@ def _write_new_paths(root: Path, folders: list[str], filename: str, parts: Parts
     for name in folders:
         where = where / name
         try:
-            where.mkdir(exist_ok=True)
-        except FileExistsError as err:
-            msg = f"{where} exists and is not a folder; rename it or change the name template"
-            raise IoError(msg) from err
+            where.mkdir()
+        except FileExistsError:
+            pass
         except OSError as err:
             raise _io_error(err, str(where)) from err
-        if _is_link_or_junction(where):
+        try:
+            is_link = _is_link_or_junction(where)
+        except OSError as err:
+            raise _io_error(err, str(where)) from err
+        if is_link:
             msg = f"{where} is a link; DS Export never follows links inside the output folder"
             raise ForbiddenPath(msg)
+        if not where.is_dir():
+            msg = f"{where} exists and is not a folder; rename it or change the name template"
+            raise IoError(msg)
     folder = str(where)
     tmp = _write_temp(None, folder, parts, mode=0o644)
     tmp_path = os.path.join(folder, tmp)

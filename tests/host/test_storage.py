@@ -21,6 +21,17 @@ from dsexport.errors import ForbiddenPath, IoError, NotFound
 HOST_DIR = str(Path(dsexport.__file__).resolve().parent.parent)
 
 
+@pytest.fixture(params=["dir_fd", "paths"])
+def impl(request, monkeypatch):
+    """Run a test against both implementations: the dir_fd walk (POSIX) and the path-based one
+    Windows uses, which we can exercise here too."""
+    if request.param == "paths":
+        monkeypatch.setattr(storage, "_HAVE_DIR_FD", False)
+    elif not storage._HAVE_DIR_FD:
+        pytest.skip("this platform has no dir_fd support")
+    return request.param
+
+
 def files_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
 
@@ -28,7 +39,7 @@ def files_under(root: Path) -> list[str]:
 # --- basics -----------------------------------------------------------------------------------
 
 
-def test_write_new_creates_folders_and_writes_all_parts(tmp_path):
+def test_write_new_creates_folders_and_writes_all_parts(impl, tmp_path):
     data = bytes(range(256)) * 100
     view = memoryview(data)
     path = storage.write_new(tmp_path, "2026-11-25/sub/cat.png", [view[:10], view[10:], b"end"])
@@ -46,7 +57,7 @@ def test_new_files_get_0644_minus_umask(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
-def test_collisions_get_numbered_names_and_never_overwrite(tmp_path):
+def test_collisions_get_numbered_names_and_never_overwrite(impl, tmp_path):
     first = storage.write_new(tmp_path, "cat.png", [b"one"])
     second = storage.write_new(tmp_path, "cat.png", [b"two"])
     third = storage.write_new(tmp_path, "cat.png", [b"three"])
@@ -54,7 +65,7 @@ def test_collisions_get_numbered_names_and_never_overwrite(tmp_path):
     assert [p.read_bytes() for p in (first, second, third)] == [b"one", b"two", b"three"]
 
 
-def test_an_existing_user_file_is_never_overwritten(tmp_path):
+def test_an_existing_user_file_is_never_overwritten(impl, tmp_path):
     (tmp_path / "photo.jpg").write_bytes(b"user's own photo")
     path = storage.write_new(tmp_path, "photo.jpg", [b"ours"])
     assert (tmp_path / "photo.jpg").read_bytes() == b"user's own photo"
@@ -67,7 +78,7 @@ def test_collision_name():
     assert storage.collision_name("noext", 3) == "noext (3)"
 
 
-def test_the_final_name_appears_only_when_the_file_is_complete(tmp_path):
+def test_the_final_name_appears_only_when_the_file_is_complete(impl, tmp_path):
     final = tmp_path / "big.png"
     seen_during_write = []
 
@@ -81,7 +92,7 @@ def test_the_final_name_appears_only_when_the_file_is_complete(tmp_path):
     assert final.stat().st_size == 500_000
 
 
-def test_a_failing_source_leaves_nothing_behind(tmp_path):
+def test_a_failing_source_leaves_nothing_behind(impl, tmp_path):
     def parts():
         yield b"half"
         raise RuntimeError("source broke")
@@ -111,7 +122,7 @@ def test_a_failing_source_leaves_nothing_behind(tmp_path):
         ".dsexport-abc.tmp",
     ],
 )
-def test_relpaths_that_could_escape_are_refused(tmp_path, relpath):
+def test_relpaths_that_could_escape_are_refused(impl, tmp_path, relpath):
     root = tmp_path / "root"
     root.mkdir()
     with pytest.raises(ForbiddenPath):
@@ -119,17 +130,17 @@ def test_relpaths_that_could_escape_are_refused(tmp_path, relpath):
     assert files_under(tmp_path) == []
 
 
-def test_symlinked_folder_pointing_outside_is_refused(tmp_path):
+def test_symlinked_folder_pointing_outside_is_refused(impl, tmp_path):
     root, outside = tmp_path / "root", tmp_path / "outside"
     root.mkdir()
     outside.mkdir()
     (root / "2026-11-25").symlink_to(outside)
-    with pytest.raises(ForbiddenPath, match="symbolic link"):
+    with pytest.raises(ForbiddenPath, match="link"):
         storage.write_new(root, "2026-11-25/cat.png", [b"x"])
     assert list(outside.iterdir()) == []
 
 
-def test_symlink_in_a_deeper_subfolder_is_refused(tmp_path):
+def test_symlink_in_a_deeper_subfolder_is_refused(impl, tmp_path):
     root, outside = tmp_path / "root", tmp_path / "outside"
     (root / "a" / "b").mkdir(parents=True)
     outside.mkdir()
@@ -139,14 +150,14 @@ def test_symlink_in_a_deeper_subfolder_is_refused(tmp_path):
     assert list(outside.iterdir()) == []
 
 
-def test_symlink_to_a_folder_inside_the_root_is_refused_too(tmp_path):
+def test_symlink_to_a_folder_inside_the_root_is_refused_too(impl, tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
     with pytest.raises(ForbiddenPath):
         storage.write_new(tmp_path, "link/cat.png", [b"x"])
 
 
-def test_symlink_at_the_file_name_is_not_followed(tmp_path):
+def test_symlink_at_the_file_name_is_not_followed(impl, tmp_path):
     root, outside = tmp_path / "root", tmp_path / "outside"
     root.mkdir()
     outside.mkdir()
@@ -161,7 +172,7 @@ def test_symlink_at_the_file_name_is_not_followed(tmp_path):
     assert (path.name, other.name) == ("cat (2).png", "dangling (2).png")
 
 
-def test_the_root_itself_may_be_a_symlink(tmp_path):
+def test_the_root_itself_may_be_a_symlink(impl, tmp_path):
     real = tmp_path / "disk"
     real.mkdir()
     (tmp_path / "Pictures").symlink_to(real)
@@ -170,7 +181,7 @@ def test_the_root_itself_may_be_a_symlink(tmp_path):
     assert path == tmp_path / "Pictures" / "d" / "x.png"
 
 
-def test_a_file_where_a_folder_should_be_is_an_io_error(tmp_path):
+def test_a_file_where_a_folder_should_be_is_an_io_error(impl, tmp_path):
     (tmp_path / "2026-11-25").write_bytes(b"not a folder")
     with pytest.raises(IoError, match="not a folder"):
         storage.write_new(tmp_path, "2026-11-25/x.png", [b"x"])
@@ -179,7 +190,7 @@ def test_a_file_where_a_folder_should_be_is_an_io_error(tmp_path):
 # --- faults -----------------------------------------------------------------------------------
 
 
-def test_missing_output_folder_is_a_clear_error(tmp_path):
+def test_missing_output_folder_is_a_clear_error(impl, tmp_path):
     with pytest.raises(IoError, match="output folder does not exist"):
         storage.write_new(tmp_path / "gone", "x.png", [b"x"])
     assert not (tmp_path / "gone").exists()
@@ -310,7 +321,7 @@ def test_concurrent_writers_of_the_same_name_all_get_distinct_files(tmp_path):
 # --- replace_file -----------------------------------------------------------------------------
 
 
-def test_replace_file_swaps_content_and_keeps_the_mode(tmp_path):
+def test_replace_file_swaps_content_and_keeps_the_mode(impl, tmp_path):
     target = tmp_path / "dl" / "cat.png"
     target.parent.mkdir()
     target.write_bytes(b"old")
@@ -321,7 +332,7 @@ def test_replace_file_swaps_content_and_keeps_the_mode(tmp_path):
     assert files_under(tmp_path) == ["dl/cat.png"]
 
 
-def test_replace_file_refuses_paths_outside_the_allowed_roots(tmp_path):
+def test_replace_file_refuses_paths_outside_the_allowed_roots(impl, tmp_path):
     allowed, other = tmp_path / "Downloads", tmp_path / "other"
     allowed.mkdir()
     other.mkdir()
@@ -333,7 +344,7 @@ def test_replace_file_refuses_paths_outside_the_allowed_roots(tmp_path):
     assert (other / "x.png").read_bytes() == b"old"
 
 
-def test_replace_file_refuses_a_symlink(tmp_path):
+def test_replace_file_refuses_a_symlink(impl, tmp_path):
     allowed, outside = tmp_path / "Downloads", tmp_path / "outside"
     allowed.mkdir()
     outside.mkdir()
@@ -349,7 +360,7 @@ def test_replace_file_refuses_a_symlink(tmp_path):
     assert (allowed / "inside.png").read_bytes() == b"old"
 
 
-def test_replace_file_refuses_a_symlinked_folder_leading_outside(tmp_path):
+def test_replace_file_refuses_a_symlinked_folder_leading_outside(impl, tmp_path):
     allowed, outside = tmp_path / "Downloads", tmp_path / "outside"
     allowed.mkdir()
     outside.mkdir()
@@ -360,18 +371,18 @@ def test_replace_file_refuses_a_symlinked_folder_leading_outside(tmp_path):
     assert (outside / "x.png").read_bytes() == b"old"
 
 
-def test_replace_file_of_a_missing_file_is_not_found(tmp_path):
+def test_replace_file_of_a_missing_file_is_not_found(impl, tmp_path):
     with pytest.raises(NotFound):
         storage.replace_file(tmp_path / "nope.png", [b"x"], allowed_roots=[tmp_path])
 
 
-def test_replace_file_refuses_a_folder(tmp_path):
+def test_replace_file_refuses_a_folder(impl, tmp_path):
     (tmp_path / "d").mkdir()
     with pytest.raises(ForbiddenPath, match="not a regular file"):
         storage.replace_file(tmp_path / "d", [b"x"], allowed_roots=[tmp_path])
 
 
-def test_replace_file_leaves_other_hard_links_untouched(tmp_path):
+def test_replace_file_leaves_other_hard_links_untouched(impl, tmp_path):
     allowed, outside = tmp_path / "Downloads", tmp_path / "outside"
     allowed.mkdir()
     outside.mkdir()
@@ -382,7 +393,7 @@ def test_replace_file_leaves_other_hard_links_untouched(tmp_path):
     assert (outside / "original").read_bytes() == b"old"
 
 
-def test_replace_file_failure_keeps_the_old_file(tmp_path):
+def test_replace_file_failure_keeps_the_old_file(impl, tmp_path):
     target = tmp_path / "x.png"
     target.write_bytes(b"old")
 
@@ -399,7 +410,7 @@ def test_replace_file_failure_keeps_the_old_file(tmp_path):
 # --- write_atomic and is_within ---------------------------------------------------------------
 
 
-def test_write_atomic_creates_and_replaces(tmp_path):
+def test_write_atomic_creates_and_replaces(impl, tmp_path):
     target = tmp_path / "cfg" / "config.json"
     storage.write_atomic(target, [b"{}"])
     storage.write_atomic(target, [b'{"a": 1}'])

@@ -38,3 +38,36 @@ def ping_as_browser(manifest_path: str, *, env: dict | None = None, timeout: flo
     (length,) = struct.unpack("=I", out[:4])
     assert len(out) >= 4 + length, f"truncated reply: {out!r}"
     return json.loads(out[4 : 4 + length])
+
+
+def isolated_env(home, runtime) -> dict:
+    """The environment of a user whose home is ``home``; the host's cache and logs go to
+    ``runtime`` (outside home) so a file listing of home shows only what install wrote."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "CHROME_"))}
+    env.update(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(runtime / "cache"),
+        XDG_STATE_HOME=str(runtime / "state"),
+        XDG_PICTURES_DIR=str(runtime / "Pictures"),
+        XDG_DOWNLOAD_DIR=str(runtime / "Downloads"),
+    )
+    return env
+
+
+def listing(root) -> list[str]:
+    """Every file and folder under ``root``, relative, folders with a trailing slash."""
+    return sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "") for p in root.rglob("*"))
+
+
+def dsexport(*args: str, env: dict, timeout: float = 120.0) -> subprocess.CompletedProcess:
+    """Run ``python -m dsexport ARGS`` with this interpreter, as a user would run the command."""
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "dsexport", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )

@@ -393,3 +393,32 @@ SANDBOXES: tuple[Sandbox, ...] = (
         _FLATPAK_FAILS,
     ),
 )
+
+
+# --------------------------------------------------------------------------- policies
+
+#: Where administrators set the Chromium policies that can block our host (reference §2.6):
+#: ``NativeMessagingUserLevelHosts`` (false: only system-wide manifests / HKLM count),
+#: ``NativeMessagingBlocklist`` and ``NativeMessagingAllowlist``. Linux: JSON files in a folder;
+#: macOS: a managed-preferences plist; Windows: a registry key (HKLM and HKCU), where lists are
+#: subkeys with values "1", "2", ….
+POLICIES: dict[str, tuple[tuple[str, str], ...]] = {
+    "linux": (
+        ("Google Chrome", "/etc/opt/chrome/policies/managed"),
+        ("Chromium", "/etc/chromium/policies/managed"),
+        ("Microsoft Edge", "/etc/opt/edge/policies/managed"),
+        ("Brave", "/etc/brave/policies/managed"),
+    ),
+    "macos": (
+        ("Google Chrome", "/Library/Managed Preferences/com.google.Chrome.plist"),
+        ("Chromium", "/Library/Managed Preferences/org.chromium.Chromium.plist"),
+        ("Microsoft Edge", "/Library/Managed Preferences/com.microsoft.Edge.plist"),
+        ("Brave", "/Library/Managed Preferences/com.brave.Browser.plist"),
+    ),
+    "windows": (
+        ("Google Chrome", r"Software\Policies\Google\Chrome"),
+        ("Chromium", r"Software\Policies\Chromium"),
+        ("Microsoft Edge", r"Software\Policies\Microsoft\Edge"),
+        ("Brave", r"Software\Policies\BraveSoftware\Brave"),
+    ),
+}

@@ -1,0 +1,149 @@
+"""The Linux install for real: ``dsexport install`` into a temporary HOME, every registered
+launcher started the way Chromium / Firefox start it and pinged, then ``dsexport uninstall``
+leaves the home exactly as it was."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from installer_helpers import (
+    CHROMIUM_ID,
+    FIREFOX_ID,
+    HOST,
+    ORIGIN,
+    dsexport,
+    isolated_env,
+    listing,
+    ping_as_browser,
+)
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux install locations")
+
+M = f"{HOST}.json"
+
+
+@pytest.fixture
+def home(tmp_path):
+    h = tmp_path / "home"
+    for folder in (".config/chromium", ".config/google-chrome", ".mozilla"):
+        (h / folder).mkdir(parents=True)
+    return h
+
+
+@pytest.fixture
+def env(home, tmp_path):
+    return isolated_env(home, tmp_path / "runtime")
+
+
+def test_install_ping_uninstall_leaves_nothing_behind(home, env):
+    # Arrange
+    before = listing(home)
+
+    # Act: install
+    result = dsexport("install", env=env)
+
+    # Assert: every browser with a config folder is registered and says so
+    assert result.returncode == 0, result.stderr
+    for label in ("Chromium: registered", "Google Chrome: registered", "Firefox: registered"):
+        assert label in result.stdout
+    record = json.loads((home / ".local/share/dsexport/install-state.json").read_text())
+    assert record["allowed_callers"] == [ORIGIN, FIREFOX_ID]
+    assert record["extension_dir"].endswith("/extension")
+    manifests = [f["path"] for f in record["files"] if f["kind"] == "manifest"]
+    assert {
+        str(home / f".config/chromium/NativeMessagingHosts/{M}"),
+        str(home / f".config/google-chrome/NativeMessagingHosts/{M}"),
+        str(home / f".mozilla/native-messaging-hosts/{M}"),
+    } <= set(manifests)
+    launcher = (home / ".local/share/dsexport/dsexport-host").read_text()
+    assert f"exec {sys.executable} -m dsexport host" in launcher
+
+    # Act + Assert: each manifest's path, started as the browser starts it, answers a ping
+    for manifest in manifests:
+        reply = ping_as_browser(manifest, env=env)
+        assert reply["id"] == 1 and reply["ok"] is True, reply
+        assert reply["result"]["version"]
+
+    # Act: uninstall, twice
+    first = dsexport("uninstall", env=env)
+    after_first = listing(home)
+    second = dsexport("uninstall", env=env)
+
+    # Assert: nothing left, and the second run is a no-op
+    assert first.returncode == 0, first.stderr
+    assert after_first == before
+    assert second.returncode == 0 and "Nothing to uninstall" in second.stdout
+    assert listing(home) == before
+
+
+def test_dry_run_prints_everything_and_changes_nothing(home, env):
+    before = listing(home)
+    result = dsexport("install", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert listing(home) == before
+    for path in (
+        home / f".config/chromium/NativeMessagingHosts/{M}",
+        home / f".mozilla/native-messaging-hosts/{M}",
+        home / ".local/share/dsexport/dsexport-host",
+        home / ".local/share/dsexport/install-state.json",
+    ):
+        assert str(path) in result.stdout
+    assert f'"chrome-extension://{CHROMIUM_ID}/"' in result.stdout
+    assert f'"{FIREFOX_ID}"' in result.stdout
+
+
+def test_user_data_dir_registers_that_profile_only(home, env, tmp_path):
+    profile = tmp_path / "profile"
+    result = dsexport("install", "--user-data-dir", str(profile), env=env)
+    assert result.returncode == 0, result.stderr
+    manifest = profile / "NativeMessagingHosts" / M
+    assert json.loads(manifest.read_text())["allowed_origins"] == [ORIGIN]
+    assert not (home / ".config/chromium/NativeMessagingHosts").exists()
+    assert ping_as_browser(str(manifest), env=env)["ok"] is True
+    assert dsexport("uninstall", env=env).returncode == 0
+    assert not profile.exists()
+
+
+def test_uninstall_leaves_a_manifest_someone_changed(home, env):
+    assert dsexport("install", "--browser", "firefox", env=env).returncode == 0
+    manifest = home / f".mozilla/native-messaging-hosts/{M}"
+    manifest.write_text('{"name": "org.dsexport.host", "path": "/elsewhere"}\n')
+    result = dsexport("uninstall", env=env)
+    assert result.returncode == 0
+    assert "LEFT IN PLACE" in result.stdout and str(manifest) in result.stdout
+    assert manifest.exists()
+    assert not (home / ".local/share/dsexport").exists()
+
+
+def test_extra_extension_id_is_allowed(home, env):
+    extra = "a" * 32
+    assert (
+        dsexport("install", "--browser", "chromium", "--extension-id", extra, env=env).returncode
+        == 0
+    )
+    content = json.loads((home / f".config/chromium/NativeMessagingHosts/{M}").read_text())
+    assert content["allowed_origins"] == [ORIGIN, f"chrome-extension://{extra}/"]
+    record = json.loads((home / ".local/share/dsexport/install-state.json").read_text())
+    assert f"chrome-extension://{extra}/" in record["allowed_callers"]
+
+
+def test_bad_extension_id_is_refused(env):
+    result = dsexport("install", "--extension-id", "NOT-AN-ID", env=env)
+    assert result.returncode == 1 and "neither a Chromium ID" in result.stderr
+
+
+def test_extension_dir_without_manifest_says_what_to_pass(env, tmp_path):
+    result = dsexport("install", "--extension-dir", str(tmp_path), env=env)
+    assert result.returncode == 1
+    assert "--extension-dir" in result.stderr and "manifest.json" in result.stderr
+
+
+def test_system_install_without_root_fails_clearly(env):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("running as root: a system install would succeed")
+    result = dsexport("install", "--system", "--browser", "chromium", env=env)
+    assert result.returncode == 1 and "sudo dsexport install --system" in result.stderr

@@ -16,7 +16,8 @@ SNIFF_BYTES = 4096
 follow an XML declaration, comments and a DOCTYPE, so text formats get a few kilobytes."""
 
 _HTML = re.compile(
-    rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)[\s>]", re.I | re.S
+    rb"\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)[\s>]",
+    re.I | re.S,
 )
 
 #: Formats we recognise but do not accept, by magic prefix.

@@ -9,8 +9,9 @@ else, which is where ExifTool and Pillow put them; that is also before an APP2 M
 offsets are relative to itself. We never write a COM segment (it confuses sd-prompt-reader).
 
 An XMP packet longer than one APP1 allows becomes *extended XMP* (XMP spec part 3, §1.1.3.1):
-the standard packet keeps the small properties plus ``xmpNote:HasExtendedXMP`` = the MD5 GUID of
-the extended packet, which is split over further APP1 segments with (GUID, total, offset) headers.
+``conventions.xmp.split_for_jpeg`` chooses what stays in the standard packet (which names the
+extended one by ``xmpNote:HasExtendedXMP`` = its MD5 GUID); we split the extended packet over
+further APP1 segments with (GUID, total, offset) headers, and ``extract`` merges it back.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from ..errors import BadRequest, TooLarge
 from .base import (
     MAX_XMP_BYTES,
     NS_RDF,
-    NS_X,
     XPACKET_END,
     XPACKET_START,
     ImageInfo,
@@ -69,8 +69,6 @@ _APP0, _APP1, _APP11, _SOS, _EOI, _COM = 0xE0, 0xE1, 0xEB, 0xDA, 0xD9, 0xFE
 _NS_NOTE = "http://ns.adobe.com/xmp/note/"
 _RDF = f"{{{NS_RDF}}}RDF"
 _DESCRIPTION = f"{{{NS_RDF}}}Description"
-_ABOUT = f"{{{NS_RDF}}}about"
-_HAS_EXTENDED = f"{{{_NS_NOTE}}}HasExtendedXMP"
 _GUID_RE = re.compile(rb'HasExtendedXMP\s*(?:=\s*["\']|>)\s*([0-9A-Fa-f]{32})')
 
 
@@ -203,21 +201,28 @@ def _exif_segment(tiff: bytes) -> bytes:
 
 
 def xmp_segments(packet: bytes) -> list[bytes]:
-    """APP1 segments for ``packet``: one if it fits, else standard + extended XMP."""
+    """APP1 segments for ``packet``: one if it fits, else standard + extended XMP.
+
+    Which properties move to the extended packet is a metadata decision, so the conventions
+    layer makes it (``conventions.xmp.split_for_jpeg``: our record first, then the largest).
+    """
     if len(packet) > MAX_XMP_BYTES:
         msg = f"the XMP packet is {len(packet)} bytes; the limit is {MAX_XMP_BYTES}"
         raise TooLarge(msg)
     if len(packet) <= MAX_XMP_STANDARD:
         return [segment(_APP1, XMP_HEADER + packet)]
-    standard, extended = split_xmp(packet)
-    guid = hashlib.md5(extended).hexdigest().upper().encode("ascii")
+    from ..conventions.xmp import split_for_jpeg  # lazy: conventions imports formats.base
+
+    standard, extended, guid = split_for_jpeg(packet)
     out = [segment(_APP1, XMP_HEADER + standard)]
+    if extended is None or guid is None:
+        return out
+    guid_bytes = guid.encode("ascii")
     total = struct.pack(">I", len(extended))
     for offset in range(0, len(extended), MAX_XMP_CHUNK):
         piece = extended[offset : offset + MAX_XMP_CHUNK]
-        out.append(
-            segment(_APP1, XMP_EXT_HEADER + guid + total + struct.pack(">I", offset) + piece)
-        )
+        header = XMP_EXT_HEADER + guid_bytes + total + struct.pack(">I", offset)
+        out.append(segment(_APP1, header + piece))
     return out
 
 
@@ -294,67 +299,6 @@ def _rdf_of(root: ET.Element) -> ET.Element:
         msg = "the XMP packet has no rdf:RDF element"
         raise BadRequest(msg)
     return rdf
-
-
-def _serialize(descriptions: list[ET.Element]) -> bytes:
-    meta = ET.Element(f"{{{NS_X}}}xmpmeta")
-    rdf = ET.SubElement(meta, _RDF)
-    rdf.extend(descriptions)
-    return xml_bytes(meta)
-
-
-def split_xmp(packet: bytes) -> tuple[bytes, bytes]:
-    """Split an oversized packet into (standard packet, extended packet).
-
-    The largest properties move to the extended packet until the standard one fits, so small
-    essentials (title, creator tool, digital source type…) stay where every reader looks.
-    The standard packet gets ``xmpNote:HasExtendedXMP`` = MD5 GUID of the extended packet.
-    """
-    try:
-        root = _parse(packet)
-    except ET.ParseError as err:
-        msg = f"the XMP packet is not well-formed XML ({err})"
-        raise BadRequest(msg) from err
-    props: list[tuple[str, object, int]] = []  # ("attr", (name, value) | "elem", element, size)
-    for desc in _rdf_of(root).findall(_DESCRIPTION):
-        for name, value in desc.attrib.items():
-            if name != _ABOUT:
-                props.append(("attr", (name, value), len(name) + len(value.encode()) * 2 + 8))
-        for child in desc:
-            props.append(("elem", child, len(xml_bytes(child))))
-    order = sorted(range(len(props)), key=lambda i: props[i][2], reverse=True)
-    moved: set[int] = set()
-    budget = MAX_XMP_STANDARD - len(XPACKET_START) - len(XPACKET_END) - 200
-    while True:
-        std_desc, ext_desc = _descriptions(props, moved)
-        std_desc.set(_HAS_EXTENDED, "0" * 32)
-        standard = _serialize([std_desc])
-        if len(standard) <= budget:
-            break
-        remaining = [i for i in order if i not in moved]
-        if not remaining:
-            msg = "the XMP packet cannot be split into standard and extended XMP"
-            raise TooLarge(msg)
-        moved.add(remaining[0])
-    extended = _serialize([ext_desc])
-    guid = hashlib.md5(extended).hexdigest().upper()
-    std_desc.set(_HAS_EXTENDED, guid)
-    return XPACKET_START + _serialize([std_desc]) + XPACKET_END, extended
-
-
-def _descriptions(
-    props: list[tuple[str, object, int]], moved: set[int]
-) -> tuple[ET.Element, ET.Element]:
-    std = ET.Element(_DESCRIPTION, {_ABOUT: ""})
-    ext = ET.Element(_DESCRIPTION, {_ABOUT: ""})
-    for i, (kind, item, _size) in enumerate(props):
-        target = ext if i in moved else std
-        if kind == "attr":
-            name, value = item  # type: ignore[misc]
-            target.set(name, value)
-        else:
-            target.append(item)  # type: ignore[arg-type]
-    return std, ext
 
 
 def _with_extended(standard: bytes, chunks: dict[bytes, list[tuple[int, int, bytes]]]) -> bytes:

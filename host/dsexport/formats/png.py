@@ -171,7 +171,9 @@ def _new_chunks(payload: Payload) -> tuple[list[bytes], set[bytes]]:
     entries: list[tuple[str, str]] = []
     if payload.parameters is not None:
         entries.append((PARAMETERS_KEYWORD, payload.parameters))
-    entries.extend((k, v) for k, v in payload.text.items() if k != PARAMETERS_KEYWORD)
+    entries.extend(
+        (k, v) for k, v in payload.text.items() if k not in (PARAMETERS_KEYWORD, XMP_KEYWORD)
+    )
     out = [text_chunk(k, v) for k, v in entries]
     out.append(itxt_chunk(XMP_KEYWORD, payload.xmp))
     replaced = {_keyword_bytes(k) for k, _ in entries} | {XMP_KEYWORD.encode("latin-1")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from xml.parsers import expat
 
 from ..errors import BadRequest, CorruptImage, TooLarge, UnsupportedFormat
 from .base import (
@@ -115,6 +116,37 @@ def _start_tag_end(text: bytes, start: int) -> int:
     return -1
 
 
+_ENTITY_MESSAGE = (
+    "SVG files that declare XML entities are refused: entities can expand to gigabytes "
+    "(the 'billion laughs' attack)"
+)
+
+
+def _check_structure(text: bytes, root_at: int) -> None:
+    """Parse once with expat: refuse any entity declaration, and make sure the root element
+    really starts where our prolog scanner says (so we insert into the right tag)."""
+    parser = expat.ParserCreate()
+    first: list[int] = []
+
+    def on_entity(*_args: object) -> None:
+        raise UnsupportedFormat(_ENTITY_MESSAGE)
+
+    def on_start(_name: str, _attrs: object) -> None:
+        if not first:
+            first.append(parser.CurrentByteIndex)
+
+    parser.EntityDeclHandler = on_entity
+    parser.StartElementHandler = on_start
+    try:
+        parser.Parse(text, True)
+    except expat.ExpatError as err:
+        msg = f"SVG: the file is not well-formed XML ({err}); it is truncated or corrupt"
+        raise CorruptImage(msg) from err
+    if first != [root_at]:
+        msg = "SVG: the root element is not where the prolog ends; the file is malformed"
+        raise CorruptImage(msg)
+
+
 def _load(data: bytes | memoryview) -> tuple[bytes, ET.Element, int]:
     """Check and parse: returns the bytes, the root element and the root tag's offset."""
     if len(data) > MAX_SVG_BYTES:
@@ -126,12 +158,8 @@ def _load(data: bytes | memoryview) -> tuple[bytes, ET.Element, int]:
         msg = "this is not an SVG file (no <svg> root element)"
         raise UnsupportedFormat(msg)
     prolog = text[:root_at]
-    if b"<!ENTITY" in prolog:
-        msg = (
-            "SVG files that declare XML entities are refused: entities can expand to gigabytes "
-            "(the 'billion laughs' attack)"
-        )
-        raise UnsupportedFormat(msg)
+    if b"<!ENTITY" in text:
+        raise UnsupportedFormat(_ENTITY_MESSAGE)
     declared = (
         _ENCODING.search(prolog[:200])
         if prolog.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml")
@@ -145,6 +173,7 @@ def _load(data: bytes | memoryview) -> tuple[bytes, ET.Element, int]:
     except UnicodeDecodeError as err:
         msg = f"SVG: the file is not valid UTF-8 ({err.reason} at byte {err.start})"
         raise CorruptImage(msg) from err
+    _check_structure(text, root_at)
     try:
         root = ET.fromstring(text)
     except ET.ParseError as err:

@@ -1,0 +1,549 @@
+// The page adapter: pure functions from a chat.deepseek.com document to plain data.
+//
+// Nothing here touches the network, the extension APIs or timers, so tests run it under node with
+// linkedom against fixture pages (tests/extension/). Every selector comes from selectors.js; the
+// rules below are structural ("the last .ds-markdown outside the reasoning block"), so they keep
+// working when DeepSeek renames its hashed classes.
+//
+// Public: conversationIdentity, findListRoot, findTurns, findImages, readDom, scanPage, selfCheck,
+// diagnostics, serializeSvg.
+
+import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, matchesAny, closestAny, selectorCounts } from "./selectors.js";
+import { parseGeneratorUrl } from "./generators.js";
+import {
+  LIMITS,
+  clipText,
+  clipUrl,
+  uploadFileId,
+  uploadUrlWithTy,
+  parseVisibleParameters,
+  attachParameters,
+  buildImageItem,
+  canonicalKey,
+} from "./items.js";
+import { parseHistory, mergeReadings } from "./api-data.js";
+
+const FILE_NAME = /^[^/\\\n]{1,200}\.[A-Za-z0-9]{1,10}$/;
+const SVG_NS = "http://www.w3.org/2000/svg";
+const XLINK_NS = "http://www.w3.org/1999/xlink";
+
+// ---------------------------------------------------------------- identity
+
+/**
+ * Which conversation this page shows, e.g. for https://chat.deepseek.com/a/chat/s/7c0e…:
+ * { id: "7c0e…", title: "猫咪插画与流程图", url: "https://chat.deepseek.com/a/chat/s/7c0e…", kind: "chat" }.
+ * The title here comes from the DOM; scanPage prefers the API's title when it has one.
+ */
+export function conversationIdentity(location, document) {
+  const pathname = typeof location?.pathname === "string" ? location.pathname : "";
+  let id = null;
+  let kind = null;
+  const chat = QUIRKS.chatPath.exec(pathname);
+  const share = chat ? null : QUIRKS.sharePath.exec(pathname);
+  if (chat) [id, kind] = [chat[1], "chat"];
+  else if (share) [id, kind] = [share[1], "share"];
+  const origin = typeof location?.origin === "string" ? location.origin : "";
+  const url = clipText(`${origin}${pathname}`, LIMITS.url) ?? "";
+  return { id, title: document ? titleFromDom(document, id, kind) : null, url, kind };
+}
+
+function titleFromDom(document, id, kind) {
+  // Sources in order of trust (§5): this chat's sidebar link, the header, og:title, document.title.
+  if (id) {
+    const link = Array.from(document.querySelectorAll("a[href]")).find((a) => {
+      const href = a.getAttribute("href") ?? "";
+      return href.endsWith(`/a/chat/s/${id}`) || href.includes(`/a/chat/s/${id}?`);
+    });
+    const text = link ? firstTextLine(link) : null;
+    if (text) return text;
+  }
+  if (kind === "chat") {
+    const active = queryOne(document, "sidebarActiveLink");
+    const text = active ? firstTextLine(active) : null;
+    if (text) return text;
+  }
+  const header = queryOne(document, "headerTitle");
+  const headerText = header ? clipText(header.textContent, LIMITS.title) : null;
+  if (headerText) return headerText;
+  const og = queryOne(document, "ogTitle");
+  const ogText = og ? clipText(og.getAttribute("content"), LIMITS.title) : null;
+  if (ogText) return ogText;
+  const title = clipText((document.title ?? "").replace(QUIRKS.titleSuffix, ""), LIMITS.title);
+  return title && title.toLowerCase() !== "deepseek" ? title : null;
+}
+
+/** The first leaf element with text under `el` (a sidebar link holds the title, then buttons). */
+function firstTextLine(el) {
+  const walker = [el];
+  while (walker.length > 0) {
+    const node = walker.shift();
+    if (node !== el && matchesAny(node, "uiChrome")) continue;
+    const children = Array.from(node.children ?? []);
+    if (children.length === 0) {
+      const text = clipText(node.textContent, LIMITS.title);
+      if (text) return text.split("\n")[0].trim() || null;
+    }
+    walker.unshift(...children);
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- rows and turns
+
+/**
+ * The element holding the mounted message rows: `.ds-virtual-list-visible-items`, else the nearest
+ * common ancestor of the answers' `.ds-markdown` nodes outside the sidebar (§11.1.3).
+ */
+export function findListRoot(document) {
+  const root = queryOne(document, "listRoot");
+  if (root) return root;
+  const answers = queryAll(document, "markdown").filter((el) => !closestAny(el, "sidebar"));
+  if (answers.length === 0) return null;
+  let ancestor = answers[0].parentElement;
+  while (ancestor && !answers.every((el) => ancestor.contains(el))) ancestor = ancestor.parentElement;
+  // Climb from the markdown node to the level whose children are the rows.
+  if (answers.length === 1) {
+    for (let i = 0; i < 3 && ancestor?.parentElement; i++) ancestor = ancestor.parentElement;
+  }
+  return ancestor;
+}
+
+/** The rows under `root` as element records, in DOM order. `root` may be a document. */
+function readRows(root) {
+  const container = root.nodeType === 9 ? findListRoot(root) : root;
+  if (!container) return [];
+  let rows = queryAll(container, "row").filter((row) => !closestAny(row.parentElement, "row", container));
+  if (rows.length === 0) rows = Array.from(container.children);
+  rows = rows.filter((row) => !closestAny(row, "sidebar") && !closestAny(row, "overlay"));
+  return rows.slice(0, LIMITS.turns).map((row, position) => {
+    const message = matchesAny(row, "message") ? row : (queryOne(row, "message") ?? row);
+    const answer = answerOf(message);
+    const think = queryOne(message, "think");
+    let role = "user";
+    if (answer || think) role = "assistant";
+    else if (matchesAny(row, "assistantRowHint") || queryOne(row, "assistantRowHint")) role = "assistant";
+    const key = row.getAttribute?.(QUIRKS.rowKeyAttribute) ?? null;
+    return { row, message, answer, role, key, position, pending: role === "assistant" && !answer };
+  });
+}
+
+/**
+ * Assign turn indices. Row keys are 1-based ordinals on every page we have seen (the sketch, the
+ * demo), so when the mounted keys are consecutive positive integers, index = key - 1 even if the
+ * list is scrolled. The reference reports keys may be signed (§2): then DOM order is all we have,
+ * and scanPage re-indexes from the API data.
+ */
+function assignIndices(rows) {
+  const keys = rows.map((r) => (r.key !== null && /^\d{1,9}$/.test(r.key) ? Number(r.key) : Number.NaN));
+  const ordinal = keys.length > 0 && keys.every((k, i) => k > 0 && (i === 0 || k === keys[i - 1] + 1));
+  for (const [i, row] of rows.entries()) row.index = ordinal ? keys[i] - 1 : i;
+  return ordinal;
+}
+
+/** The answer body: the last `.ds-markdown` that is not inside the reasoning block (§4.1). */
+function answerOf(message) {
+  const main = queryAll(message, "answer").filter((el) => !closestAny(el, "think", message));
+  if (main.length > 0) return main[main.length - 1];
+  const all = queryAll(message, "markdown").filter((el) => !closestAny(el, "think", message));
+  const outer = all.filter((el) => !all.some((other) => other !== el && other.contains(el)));
+  return outer.length > 0 ? outer[outer.length - 1] : null;
+}
+
+/**
+ * The full prompt of a user row, even when the bubble is collapsed: textContent, never innerText,
+ * so text clipped by `max-height` is still read (§3.1).
+ */
+function promptOf(message) {
+  const text = queryOne(message, "userText");
+  if (text) return clipText(normaliseNewlines(text.textContent), LIMITS.prompt);
+  // Fallback: the bubble minus controls and attachment cards (ophel's cleaning list, §11.1.3).
+  const clone = message.cloneNode(true);
+  for (const name of ["uiChrome"]) {
+    for (const el of queryAll(clone, name)) el.remove();
+  }
+  for (const child of Array.from(clone.children)) {
+    if (child.querySelector("img, svg")) child.remove();
+  }
+  return clipText(normaliseNewlines(clone.textContent), LIMITS.prompt);
+}
+
+function normaliseNewlines(text) {
+  return (text ?? "").replace(/\r\n?/g, "\n");
+}
+
+/**
+ * Every mounted turn under `root` (a document or the list root), in order:
+ * [{ index, role: "user"|"assistant", prompt? }]. Prompts are given for user turns only.
+ */
+export function findTurns(root) {
+  const rows = readRows(root);
+  assignIndices(rows);
+  return rows.map((row) => turnRecord(row));
+}
+
+function turnRecord(row) {
+  const turn = { index: row.index, role: row.role };
+  if (row.role === "user") {
+    const prompt = promptOf(row.message);
+    if (prompt) turn.prompt = prompt;
+  }
+  return turn;
+}
+
+// ---------------------------------------------------------------- images
+
+/**
+ * Every content image in the mounted turns under `root`, as ImageItems (extension-contract.md).
+ * `context`: { conversation: {id, title, url, kind} } (defaults to an anonymous conversation).
+ */
+export function findImages(root, context = {}) {
+  const conversation = context.conversation ?? { id: null, title: null, url: "", kind: null };
+  const reading = readRowsAndImages(root, conversation.url || undefined);
+  const turns = new Map(reading.turns.map((t) => [t.index, t]));
+  return reading.raws.map((raw) => buildImageItem(raw, turns, conversation));
+}
+
+/**
+ * What the DOM says, before merging with API data: { conversation, turns, raws, ordinal }.
+ * `turns` carry their row key and position (for alignment); `raws` are unbuilt images.
+ */
+export function readDom(document, location) {
+  const conversation = conversationIdentity(location, document);
+  const reading = readRowsAndImages(document, conversation.url || location?.href);
+  return { conversation, ...reading };
+}
+
+function readRowsAndImages(root, baseUrl) {
+  const rows = readRows(root);
+  const ordinal = assignIndices(rows);
+  const turns = [];
+  const raws = [];
+  for (const row of rows) {
+    const turn = { ...turnRecord(row), key: row.key, position: row.position, pending: row.pending, fileIds: [] };
+    turns.push(turn);
+    const found = row.role === "user" ? userImages(row, baseUrl) : answerImages(row, baseUrl);
+    const seen = new Set();
+    for (const raw of found) {
+      raw.turnIndex = row.index;
+      const key = `${raw.kind}|${canonicalKey(raw.kind, raw.src, raw.svg)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (raw.fileId) turn.fileIds.push(raw.fileId);
+      raws.push(raw);
+      if (raws.length >= LIMITS.images) break;
+    }
+  }
+  return { turns, raws, ordinal };
+}
+
+/** Uploads in a user row: `img` outside markdown, full-size original instead of the thumbnail. */
+function userImages(row, baseUrl) {
+  const raws = [];
+  for (const img of Array.from(row.row.querySelectorAll("img"))) {
+    if (closestAny(img, "markdown", row.row) || closestAny(img, "overlay")) continue;
+    const src = clipUrl(img.getAttribute("src") ?? "", baseUrl);
+    if (!src || /^data:image\/svg\+xml/i.test(src) || looksLikeIcon(img, src, 24)) continue;
+    const fileId = uploadFileId(src);
+    raws.push({
+      kind: "uploaded",
+      src: fileId ? uploadUrlWithTy(src, QUIRKS.uploadTyOriginal) : src,
+      thumb: fileId ? uploadUrlWithTy(src, QUIRKS.uploadTyThumb) : src,
+      fileId,
+      fileName: attachmentName(img, row.message),
+      alt: img.getAttribute("alt"),
+      // A file-id thumbnail's pixel size is the thumbnail's, not the original's.
+      ...(fileId ? {} : naturalSize(img)),
+    });
+  }
+  return raws;
+}
+
+/** The file name shown next to an upload: a file-name-like leaf in its card, else a file-like alt. */
+function attachmentName(img, message) {
+  let card = img;
+  while (card.parentElement && card.parentElement !== message) card = card.parentElement;
+  for (const el of [queryOne(card, "fileChipName"), ...Array.from(card.querySelectorAll("*"))]) {
+    if (!el || el.children.length > 0) continue;
+    const text = clipText(el.textContent, LIMITS.fileName);
+    if (text && FILE_NAME.test(text)) return text;
+  }
+  const alt = clipText(img.getAttribute("alt"), LIMITS.fileName);
+  return alt && FILE_NAME.test(alt) ? alt : null;
+}
+
+/** Images, generator links and diagrams in an answer; never citations, KaTeX, favicons or icons. */
+function answerImages(row, baseUrl) {
+  const answer = row.answer;
+  if (!answer) return [];
+  const params = parseVisibleParameters(answerText(answer));
+  const raws = [];
+  const imageUrls = new Set();
+  for (const img of Array.from(answer.querySelectorAll("img"))) {
+    if (isDecoration(img, answer)) continue;
+    const src = clipUrl(img.getAttribute("src") ?? "", baseUrl);
+    if (!src || looksLikeIcon(img, src, QUIRKS.minContentImageSide)) continue;
+    imageUrls.add(src);
+    raws.push({
+      kind: "generated",
+      src,
+      thumb: src,
+      alt: img.getAttribute("alt"),
+      generator: parseGeneratorUrl(src),
+      ...naturalSize(img),
+    });
+  }
+  for (const link of Array.from(answer.querySelectorAll("a[href]"))) {
+    if (isDecoration(link, answer)) continue;
+    const href = clipUrl(link.getAttribute("href") ?? "", baseUrl);
+    if (!href || imageUrls.has(href)) continue;
+    const generator = parseGeneratorUrl(href);
+    if (!generator) continue;
+    raws.push({ kind: "generated", src: href, thumb: href, alt: link.textContent, generator });
+  }
+  for (const svg of Array.from(answer.querySelectorAll("svg"))) {
+    const raw = diagramOf(svg, answer);
+    if (raw) raws.push(raw);
+  }
+  return attachParameters(raws, params);
+}
+
+/** The answer's text for parameter parsing, with line breaks kept between blocks. */
+function answerText(answer) {
+  const parts = [];
+  for (const el of Array.from(answer.querySelectorAll("p, li, pre, td, th, h1, h2, h3, h4, blockquote"))) {
+    if (el.querySelector("p, li, pre")) continue;
+    parts.push(el.textContent ?? "");
+  }
+  return parts.length > 0 ? parts.join("\n") : (answer.textContent ?? "");
+}
+
+function isDecoration(el, answer) {
+  return (
+    closestAny(el, "citation", answer) !== null ||
+    closestAny(el, "math", answer) !== null ||
+    closestAny(el, "favicon", answer) !== null ||
+    closestAny(el, "codeBanner", answer) !== null ||
+    closestAny(el, "think", answer) !== null ||
+    (closestAny(el, "uiChrome", answer) !== null && el.tagName !== "A")
+  );
+}
+
+/** Favicons and icons: known icon URLs, or a declared or natural size under `minSide` on any side. */
+function looksLikeIcon(img, src, minSide) {
+  if (!src.startsWith("data:") && QUIRKS.iconUrlHints.some((hint) => hint.test(src))) return true;
+  if (matchesAny(img, "favicon")) return true;
+  const { width, height } = { ...declaredSize(img), ...naturalSize(img) };
+  return (width !== undefined && width < minSide) || (height !== undefined && height < minSide);
+}
+
+function naturalSize(img) {
+  const width = Number(img.naturalWidth);
+  const height = Number(img.naturalHeight);
+  return width > 0 && height > 0 ? { width, height } : {};
+}
+
+function declaredSize(img) {
+  const size = {};
+  for (const side of ["width", "height"]) {
+    const value = Number.parseFloat(img.getAttribute(side) ?? "");
+    if (Number.isFinite(value) && value > 0 && !/%/.test(img.getAttribute(side))) size[side] = value;
+  }
+  return size;
+}
+
+// ---------------------------------------------------------------- diagrams
+
+/** A Mermaid/inline SVG diagram in an answer, or null for icons, KaTeX and decorations. */
+function diagramOf(svg, answer) {
+  if (svg.parentElement?.closest?.("svg")) return null;
+  if (isDecoration(svg, answer) || closestAny(svg, "uiChrome", answer)) return null;
+  const block = closestAny(svg, "codeBlock", answer);
+  const langEl = block ? queryOne(block, "codeLang") : null;
+  const lang = langEl ? clipText(langEl.textContent, 32)?.toLowerCase() ?? null : null;
+  const { width, height } = svgSize(svg);
+  const known = width !== null && height !== null;
+  // Both sides small is an icon; a left-to-right flowchart may be wide and only 60 px tall.
+  if (known && Math.max(width, height) < QUIRKS.minDiagramSide) return null;
+  const isMermaid =
+    /^mermaid/i.test(svg.getAttribute("id") ?? "") ||
+    // Mermaid marks its charts with aria-roledescription="flowchart-v2" and similar.
+    svg.hasAttribute("aria-roledescription") ||
+    /mermaid/i.test(svg.getAttribute("class") ?? "");
+  const isDiagramBlock = lang !== null && QUIRKS.diagramLanguages.includes(lang);
+  // Outside Mermaid, only a sized SVG counts: code-block decorations are unsized or 16 px.
+  if (!isMermaid && !(known && (isDiagramBlock || !block))) return null;
+  const markup = serializeSvg(svg);
+  if (!markup) return null;
+  return { kind: "diagram", svg: markup, lang: lang ?? (isMermaid ? "mermaid" : null), width, height };
+}
+
+/** Width and height from the viewBox, else numeric attributes, else inline max-width; null if unknown. */
+function svgSize(svg) {
+  const box = (svg.getAttribute("viewBox") ?? "").trim().split(/[\s,]+/).map(Number);
+  if (box.length === 4 && box.every(Number.isFinite) && box[2] > 0 && box[3] > 0) {
+    return { width: Math.round(box[2]), height: Math.round(box[3]) };
+  }
+  const width = Number(svg.getAttribute("width"));
+  const height = Number(svg.getAttribute("height"));
+  if (width > 0 && height > 0) return { width: Math.round(width), height: Math.round(height) };
+  return { width: null, height: null };
+}
+
+/**
+ * Standalone SVG markup for `svg`: namespaces declared, scripts and event handlers removed (the
+ * file is data, never code), capped at LIMITS.svg. Returns null when too large.
+ */
+export function serializeSvg(svg) {
+  const clone = svg.cloneNode(true);
+  for (const el of Array.from(clone.querySelectorAll("script"))) el.remove();
+  for (const el of [clone, ...Array.from(clone.querySelectorAll("*"))]) {
+    for (const attr of Array.from(el.attributes ?? [])) {
+      const name = attr.name.toLowerCase();
+      const value = (attr.value ?? "").trim().toLowerCase();
+      if (name.startsWith("on") || ((name === "href" || name === "xlink:href") && value.startsWith("javascript:"))) {
+        el.removeAttribute(attr.name);
+      }
+    }
+  }
+  let markup;
+  const Serializer = globalThis.XMLSerializer;
+  if (typeof Serializer === "function") {
+    try {
+      markup = new Serializer().serializeToString(clone);
+    } catch {
+      markup = null;
+    }
+  }
+  markup ??= clone.outerHTML;
+  if (typeof markup !== "string") return null;
+  const open = markup.slice(0, markup.indexOf(">") + 1);
+  if (!/\sxmlns=/.test(open)) markup = markup.replace(/^<svg\b/, `<svg xmlns="${SVG_NS}"`);
+  if (/\sxlink:/.test(markup) && !/\sxmlns:xlink=/.test(markup.slice(0, markup.indexOf(">") + 1))) {
+    markup = markup.replace(/^<svg\b/, `<svg xmlns:xlink="${XLINK_NS}"`);
+  }
+  return markup.length <= LIMITS.svg ? markup : null;
+}
+
+// ---------------------------------------------------------------- scan, self-check, diagnostics
+
+/**
+ * The full scan result (extension-contract.md): DOM reading merged with the page's own
+ * history_messages data when `options.history` holds it, so turns the virtual list has unmounted
+ * are still found, and the result does not depend on where the user scrolled.
+ * `options.seen`: raws kept from earlier DOM readings of this conversation (entry.js passes them).
+ */
+export function scanPage(document, location, options = {}) {
+  const dom = readDom(document, location);
+  const problems = [...selfCheck(document, location).problems];
+  let api = null;
+  if (options.history) {
+    api = parseHistory(options.history, { base: location?.origin, conversationId: dom.conversation.id });
+    problems.push(...api.problems);
+    if (!api.ok) api = null;
+  }
+  if (options.seen) dom.raws = [...options.seen, ...dom.raws];
+  const merged = mergeReadings(dom, api);
+  problems.push(...merged.problems);
+  const conversation = { ...dom.conversation, title: clipText(api?.title ?? null, LIMITS.title) ?? dom.conversation.title };
+  const turnsByIndex = new Map(merged.turns.map((t) => [t.index, t]));
+  const images = merged.raws.slice(0, LIMITS.images).map((raw) => buildImageItem(raw, turnsByIndex, conversation));
+  return {
+    conversation,
+    turns: merged.turns.map(({ index, role, prompt }) => (prompt ? { index, role, prompt } : { index, role })),
+    images,
+    health: { ok: problems.length === 0, problems, selectorsVersion: SELECTORS_VERSION },
+  };
+}
+
+/**
+ * Does the page still look the way this adapter expects? { ok, problems: [string] }.
+ * Only conversation URLs are checked; an empty new-chat page is fine.
+ */
+export function selfCheck(document, location) {
+  const problems = [];
+  const { id, kind } = conversationIdentity(location, null);
+  if (!id) return { ok: true, problems };
+  const root = queryOne(document, "listRoot");
+  if (!root) problems.push("list-root-missing: no .ds-virtual-list-visible-items on a conversation URL");
+  const rows = readRows(document);
+  if (rows.length === 0) {
+    problems.push("no-rows: no message rows found on a conversation URL");
+    return { ok: false, problems };
+  }
+  if (!document.querySelector(SELECTORS.message[0])) problems.push(`ds-message-missing: no ${SELECTORS.message[0]}; rows found only by fallback`);
+  if (!queryAll(document, "markdown").some((el) => !closestAny(el, "sidebar"))) {
+    problems.push("ds-markdown-missing: no .ds-markdown in any row");
+  }
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i].role === rows[i - 1].role) {
+      problems.push(`roles-not-alternating: rows ${i - 1} and ${i} are both ${rows[i].role}`);
+      break;
+    }
+  }
+  const users = rows.filter((r) => r.role === "user");
+  // Share pages show the prompt as plain text (§3.1), so only chat pages must have the class.
+  if (kind === "chat" && users.length > 0 && users.every((r) => !queryOne(r.message, "userText"))) {
+    problems.push("user-text-fallback: no .ds-collapsible-text in user rows; prompts read from the whole bubble");
+  }
+  return { ok: problems.length === 0, problems };
+}
+
+/**
+ * What the adapter sees, for bug reports ("copy diagnostics"). Without `includeText`, no prompt or
+ * answer text and no full URLs (upload URLs carry a signature): only counts, lengths, roles,
+ * hosts and the class names on the path to each row.
+ */
+export function diagnostics(document, location, options = {}) {
+  const includeText = options.includeText === true;
+  const dom = readDom(document, location);
+  const rows = readRows(document);
+  const redactUrl = (href) => {
+    if (includeText) return href;
+    if (typeof href !== "string") return null;
+    if (href.startsWith("data:")) return href.slice(0, href.indexOf(",") + 1) + "…";
+    try {
+      const url = new URL(href);
+      return `${url.protocol}//${url.host}/…`;
+    } catch {
+      return "?";
+    }
+  };
+  return {
+    selectorsVersion: SELECTORS_VERSION,
+    url: includeText ? location?.href : `${location?.origin ?? ""}${QUIRKS.chatPath.test(location?.pathname ?? "") ? "/a/chat/s/<id>" : (location?.pathname ?? "")}`,
+    conversation: { hasId: dom.conversation.id !== null, kind: dom.conversation.kind, hasTitle: dom.conversation.title !== null, title: includeText ? dom.conversation.title : undefined },
+    selfCheck: selfCheck(document, location),
+    counts: selectorCounts(document),
+    ordinalKeys: dom.ordinal,
+    rows: rows.map((row) => ({
+      key: row.key,
+      role: row.role,
+      pending: row.pending,
+      rowClasses: classChain(row.row, row.message),
+      promptLength: row.role === "user" ? (promptOf(row.message)?.length ?? 0) : undefined,
+      prompt: includeText && row.role === "user" ? promptOf(row.message) : undefined,
+      imgCount: row.row.querySelectorAll("img").length,
+      svgCount: row.row.querySelectorAll("svg").length,
+    })),
+    images: dom.raws.map((raw) => ({
+      kind: raw.kind,
+      turnIndex: raw.turnIndex,
+      src: redactUrl(raw.src),
+      generator: raw.generator?.generator ?? null,
+      hasFileName: Boolean(raw.fileName),
+      svgLength: raw.svg ? raw.svg.length : undefined,
+      width: raw.width ?? null,
+      height: raw.height ?? null,
+    })),
+  };
+}
+
+/** Class names from the row down to its message bubble, e.g. ["_9663006 _2c189bc", "d29f3d7d ds-message _63c77b1"]. */
+function classChain(row, message) {
+  const chain = [];
+  for (let el = message; el && chain.length < 6; el = el.parentElement) {
+    chain.unshift(clipText(el.getAttribute?.("class") ?? "", 200) ?? "");
+    if (el === row) break;
+  }
+  return chain;
+}

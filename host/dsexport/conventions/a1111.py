@@ -11,12 +11,14 @@ last line holds ``key: value`` pairs, values quoted with A1111's ``quote()`` (JS
 they contain ``,``, ``:`` or a newline). Standard A1111 keys come first in A1111's order, then
 keys other A1111 files carried (kept in ``extra["a1111"]`` when we read them), then ours.
 
-Unknown values are never invented. DeepSeek images usually have no steps, sampler or seed, so
-their parameters line starts with ``Size:``/``Model:`` and our own keys instead of ``Steps:``.
-A1111's parser reads that line (it needs at least three pairs, not ``Steps``); readers that need
-``Steps:`` (Civitai, sd-prompt-reader) or ``Sampler`` (sd-parsers) then show nothing or only the
-prompt, which is honest: those generation parameters do not exist. When fewer than three pairs
-are known the parameters line is left out, because A1111 would glue it onto the prompt.
+Unknown values are never invented. DeepSeek images usually have no steps, sampler or seed; then
+the infotext is just the prompt (and negative prompt), with no parameters line: a line without
+``Steps:`` would be shown as part of the prompt by sd-prompt-reader and ComfyUI's importer, and
+sd-parsers (needs ``Sampler``) and Civitai (needs ``Steps:``) would not use it anyway. Size,
+model, URLs and title are still in the XMP and the record. Exception: when the prompt's last line
+itself looks like a parameters line (three ``key: value`` pairs), our line is added after it
+anyway so A1111's parser keeps the prompt whole. A line is only written with at least three
+pairs, because A1111 glues a shorter last line onto the prompt.
 
 A1111's own parser strips every line, so leading/trailing spaces of prompt lines, and a prompt
 line that starts with ``Negative prompt:``, do not survive this format; the JSON record
@@ -133,9 +135,16 @@ def encode(meta: Metadata) -> str:
     """``Metadata`` → infotext (see the module docstring); ``""`` when there is nothing to say."""
     prompt = meta.prompt or ""
     negative = f"\n{NEGATIVE_PREFIX} {meta.negative_prompt}" if meta.negative_prompt else ""
+    body = f"{prompt}{negative}".strip()
     line = parameters_line(meta)
-    params = f"\n{line}" if line else ""
-    return f"{prompt}{negative}{params}".strip()
+    if line and (meta.steps is not None or not body or looks_like_parameters(body)):
+        return f"{body}\n{line}".strip()
+    return body
+
+
+def looks_like_parameters(text: str) -> bool:
+    """Would A1111 read the last line of ``text`` as a parameters line?"""
+    return len(RE_PARAM.findall(text.strip().rpartition("\n")[2])) >= MIN_PAIRS
 
 
 def split(text: str) -> tuple[str, str | None]:
@@ -189,7 +198,7 @@ def decode(text: str) -> Metadata | None:
     if not isinstance(text, str):
         return None
     stripped = text.strip()
-    if not stripped or stripped.startswith(("{", "[")):
+    if not stripped or _is_json_object(stripped):
         return None
     prompt, negative, pairs = parse(text)
     values: dict[str, Any] = {}
@@ -240,6 +249,15 @@ def decode(text: str) -> Metadata | None:
     if not values:
         return None
     return Metadata(**values)
+
+
+def _is_json_object(text: str) -> bool:
+    if not text.startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def normalize(text: str) -> str:

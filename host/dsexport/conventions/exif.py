@@ -17,7 +17,11 @@ value over the next-IFD pointer ("overlaps IFD" in ``exiftool -validate``). Tags
 values word-aligned, every IFD ends with a next-IFD pointer.
 
 Existing EXIF is merged, in its own byte order: every tag is kept byte for byte (Orientation,
-camera tags, GPS, Interop, the IFD1 thumbnail) except the ones we write. Sub-IFDs we do not know
+camera tags, GPS, Interop, the IFD1 thumbnail) except the ones we write. UserComment stays
+big-endian even in a little-endian ("II") EXIF, because sd-parsers and Civitai decode it as
+big-endian whatever the TIFF says; ``exiftool -validate`` then warns "Wrong byte order for EXIF
+UserComment UNICODE text" (ExifTool itself still reads it). Swapping the whole EXIF to "MM"
+instead would break maker notes that follow the TIFF byte order. Sub-IFDs we do not know
 (e.g. SubIFDs 0x014A) are dropped, because their offsets cannot be relocated safely; a MakerNote
 is copied as it is, so a maker note that uses absolute offsets may no longer be readable.
 
@@ -447,16 +451,12 @@ def decode_user_comment(data: bytes) -> str:
     """UserComment bytes → text, by its 8-byte charset prefix (as ExifTool and A1111 do).
 
     ``UNICODE`` text is big-endian in AI files but little-endian from Microsoft tools, so the
-    byte order is guessed from where the zero bytes of ASCII characters fall.
+    byte order is guessed: little-endian only when that reading has more spaces and newlines
+    (a misread space becomes U+2000) or the big-endian one is not valid UTF-16.
     """
     prefix, body = data[:8], data[8:]
     if prefix == USER_COMMENT_UNICODE:
-        if len(body) & 1:
-            body = body[:-1]
-        zeros_even = body[0::2].count(0)
-        zeros_odd = body[1::2].count(0)
-        codec = "utf-16-le" if zeros_odd > zeros_even else "utf-16-be"
-        text = body.decode(codec, errors="replace")
+        text = _utf16_guess(body[: len(body) & ~1])
     elif prefix == b"ASCII\0\0\0":
         text = body.decode("utf-8", errors="replace")
     elif prefix == b"JIS\0\0\0\0\0":
@@ -466,6 +466,19 @@ def decode_user_comment(data: bytes) -> str:
     else:
         text = data.decode("utf-8", errors="ignore")
     return text.rstrip("\0")
+
+
+def _utf16_guess(body: bytes) -> str:
+    readings = []
+    for codec in ("utf-16-be", "utf-16-le"):
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        readings.append((text.count(" ") + text.count("\n"), codec == "utf-16-be", text))
+    if not readings:
+        return body.decode("utf-16-be", errors="replace")
+    return max(readings)[2]
 
 
 def _text(entry: Entry | None) -> str | None:

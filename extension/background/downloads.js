@@ -1,0 +1,136 @@
+// Automatic capture: when the user downloads an image from a DeepSeek page by any means, the
+// host embeds the prompt into that very file once the download completes.
+// NOTE: downloads.onDeterminingFilename is deliberately not used. It is Chrome-only, and a
+// listener delays or renames every other extension's downloads (peers.md §8.1). We only watch
+// onCreated/onChanged and post-process DownloadItem.filename, which is an absolute path in
+// Chrome and Firefox alike.
+import { DEEPSEEK_MATCH, api, isDeepSeekUrl } from "../shared/browser.js";
+import { DsExtError, toErrorJson } from "../shared/errors.js";
+import { cleanHttpUrl, metadataFor } from "../shared/validate.js";
+import { baseName, findImageByFileName, findImageByUrl, isDeepSeekDownload, looksLikeImage, normalizeUrl } from "./match.js";
+import { sendOnce } from "./native.js";
+import { scanTab } from "./save.js";
+import { KEYS, getSession, isAutoCaptureOn, rememberHostConfig, setLocal, setSession } from "./state.js";
+
+const RECENT_CAP = 20;
+const TABS_TO_SCAN = 5;
+
+async function updatePending(change) {
+  const pending = await getSession(KEYS.pendingDownloads, {});
+  change(pending);
+  await setSession(KEYS.pendingDownloads, pending);
+}
+
+export async function onDownloadCreated(item) {
+  if (!(await isAutoCaptureOn())) return;
+  const known = await getSession(KEYS.knownImageUrls, {});
+  if (!isDeepSeekDownload(item, known, api.runtime.id)) return;
+  if (item.state === "complete") {
+    await captureCompleted(item.id);
+    return;
+  }
+  await updatePending((pending) => {
+    pending[item.id] = { url: item.url, referrer: item.referrer ?? null, at: Date.now() };
+  });
+}
+
+export async function onDownloadChanged(delta) {
+  const state = delta.state?.current;
+  if (state !== "complete" && state !== "interrupted") return;
+  const pending = await getSession(KEYS.pendingDownloads, {});
+  if (!(delta.id in pending)) return;
+  await updatePending((p) => delete p[delta.id]);
+  if (state === "complete") await captureCompleted(delta.id);
+}
+
+async function recordCapture(entry) {
+  const recent = await getSession(KEYS.recentCaptures, []);
+  recent.unshift({ at: new Date().toISOString(), ...entry });
+  await setSession(KEYS.recentCaptures, recent.slice(0, RECENT_CAP));
+}
+
+async function captureCompleted(downloadId) {
+  const [item] = await api.downloads.search({ id: downloadId });
+  if (!item || !looksLikeImage(item)) return;
+  try {
+    const result = await embedDownload(downloadId);
+    await recordCapture({ downloadId, path: result.path, ok: true });
+  } catch (err) {
+    // Auto capture must never disturb the download itself; the failure is kept for the popup.
+    await recordCapture({ downloadId, path: item.filename, ok: false, ...toErrorJson(err) });
+  }
+}
+
+/** DeepSeek tabs to look in, the one the download came from first. */
+async function candidateTabs(item) {
+  const tabs = await api.tabs.query({ url: DEEPSEEK_MATCH });
+  const referrer = normalizeUrl(item.referrer ?? "");
+  const rank = (tab) => (normalizeUrl(tab.url) === referrer ? 0 : tab.active ? 1 : 2);
+  return tabs.sort((a, b) => rank(a) - rank(b)).slice(0, TABS_TO_SCAN);
+}
+
+/**
+ * The metadata for a finished download: the adapter's image whose URL (or uploaded file name)
+ * matches, or, when the page shows no such image, what is known about the page it came from.
+ */
+async function metadataForDownload(item) {
+  let pageOnly = null;
+  for (const tab of await candidateTabs(item)) {
+    let scan;
+    try {
+      scan = await scanTab(tab.id);
+    } catch {
+      continue;
+    }
+    const match = findImageByUrl(scan.images, item.url, item.finalUrl) ?? findImageByFileName(scan.images, item.filename);
+    if (match) return metadataFor(match, scan.conversation);
+    if (!pageOnly && normalizeUrl(scan.conversation.url) === normalizeUrl(item.referrer ?? "")) {
+      pageOnly = pageMetadata(scan.conversation, item);
+    }
+  }
+  return pageOnly ?? pageMetadata({ url: isDeepSeekUrl(item.referrer) ? item.referrer : null }, item);
+}
+
+function pageMetadata(conversation, item) {
+  const meta = {};
+  const pageUrl = cleanHttpUrl(conversation.url ?? "");
+  if (pageUrl) meta.page_url = pageUrl;
+  if (conversation.title) meta.conversation_title = conversation.title;
+  if (conversation.id) meta.conversation_id = conversation.id;
+  const imageUrl = cleanHttpUrl(item.finalUrl ?? item.url ?? "");
+  if (imageUrl) meta.image_url = imageUrl;
+  meta.extra = { file_name: baseName(item.filename), match: "page" };
+  return meta;
+}
+
+/**
+ * embedDownload(downloadId) → the host's SaveResult for that file, metadata now inside.
+ * The host only touches regular image files in the download/output folders it allows.
+ */
+export async function embedDownload(downloadId) {
+  if (!Number.isSafeInteger(downloadId)) throw new DsExtError("bad_request", "downloadId must be a download id");
+  const [item] = await api.downloads.search({ id: downloadId });
+  if (!item) throw new DsExtError("not_found", `there is no download ${downloadId}`);
+  if (item.state !== "complete") throw new DsExtError("bad_request", "the download has not finished");
+  if (item.exists === false || !item.filename) throw new DsExtError("not_found", "the downloaded file is gone");
+  const metadata = await metadataForDownload(item);
+  return sendOnce("embed", { path: item.filename, metadata });
+}
+
+/** Refreshes the auto_capture mirror from the host (at start-up; the options page also sets it). */
+export async function refreshAutoCapture() {
+  try {
+    const { config } = await sendOnce("config_get");
+    await rememberHostConfig(config);
+  } catch {
+    // No host yet: keep the last known value (default on); captures will report the error.
+  }
+}
+
+export function setAutoCapture(on) {
+  return setLocal(KEYS.autoCapture, on === true);
+}
+
+export function recentCaptures() {
+  return getSession(KEYS.recentCaptures, []);
+}

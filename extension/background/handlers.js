@@ -1,0 +1,123 @@
+// Every message the background answers, by type, in one table (browserpass / keepassxc style).
+// The onMessage listener only checks the sender and looks the handler up.
+import { api, isDeepSeekUrl } from "../shared/browser.js";
+import { DsExtError } from "../shared/errors.js";
+import { PAGE_IMAGES, errorReply, okReply } from "../shared/messages.js";
+import { isTabId } from "../shared/validate.js";
+import { showCount } from "./badge.js";
+import { embedDownload, recentCaptures } from "./downloads.js";
+import { hostStatus as pingHost, sendOnce } from "./native.js";
+import { jobStatus, lastSummary, saveImage, saveTab, scanTab } from "./save.js";
+import { senderKind } from "./sender.js";
+import { rememberHostConfig } from "./state.js";
+
+/** hostStatus() → {installed, ok, version?, capabilities?, limits?, error?}; refreshes auto_capture. */
+export async function hostStatus() {
+  const status = await pingHost();
+  if (status.config) await rememberHostConfig(status.config);
+  return status;
+}
+
+async function configGet() {
+  const result = await sendOnce("config_get");
+  await rememberHostConfig(result.config);
+  return result;
+}
+
+async function configSet({ values }) {
+  if (!values || typeof values !== "object" || Array.isArray(values)) {
+    throw new DsExtError("bad_request", "values must be an object of config keys");
+  }
+  const result = await sendOnce("config_set", { values });
+  await rememberHostConfig(result.config);
+  return result;
+}
+
+async function previewName({ metadata, template }) {
+  const fields = { metadata: metadata ?? {} };
+  if (typeof template === "string") fields.template = template;
+  return sendOnce("preview_name", fields);
+}
+
+/**
+ * What a bug report needs, without prompts or paths: versions, host state, and the adapter's
+ * own diagnostics answer ({type: "diagnostics"} to the content script).
+ */
+async function diagnostics({ tabId }) {
+  const manifest = api.runtime.getManifest();
+  const host = await pingHost();
+  const report = {
+    extension: { version: manifest.version, id: api.runtime.id },
+    userAgent: globalThis.navigator?.userAgent ?? null,
+    platform: await api.runtime.getPlatformInfo(),
+    host: { installed: host.installed, ok: host.ok, version: host.version ?? null, error: host.error ?? null, capabilities: host.capabilities ?? null, limits: host.limits ?? null },
+    recentCaptures: (await recentCaptures()).map(({ at, ok, code }) => ({ at, ok, code: code ?? null })),
+    page: null,
+  };
+  if (isTabId(tabId)) {
+    const tab = await api.tabs.get(tabId).catch(() => null);
+    if (tab && isDeepSeekUrl(tab.url)) {
+      const page = {};
+      try {
+        const scan = await scanTab(tabId);
+        page.health = scan.health;
+        page.conversationKind = scan.conversation.kind;
+        page.images = scan.images.length;
+        page.kinds = scan.images.reduce((acc, item) => ({ ...acc, [item.kind]: (acc[item.kind] ?? 0) + 1 }), {});
+      } catch (err) {
+        page.scanError = { code: err?.code ?? "internal", message: String(err?.message ?? err) };
+      }
+      try {
+        page.adapter = await api.tabs.sendMessage(tabId, { type: "diagnostics" });
+      } catch (err) {
+        page.adapterError = String(err?.message ?? err);
+      }
+      report.page = page;
+    }
+  }
+  return report;
+}
+
+export const HANDLERS = {
+  scanTab: ({ tabId }) => scanTab(tabId),
+  saveTab: ({ tabId, options }) => saveTab(tabId, options ?? {}),
+  saveImage: ({ tabId, srcUrl }) => saveImage(tabId, { srcUrl }),
+  hostStatus: () => hostStatus(),
+  embedDownload: ({ downloadId }) => embedDownload(downloadId),
+  jobStatus: async ({ tabId }) => ({ job: jobStatus(tabId), last: await lastSummary(tabId) }),
+  recentCaptures: () => recentCaptures(),
+  configGet: () => configGet(),
+  configSet: (message) => configSet(message),
+  previewName: (message) => previewName(message),
+  reveal: ({ path }) => {
+    if (typeof path !== "string" || !path) throw new DsExtError("bad_request", "path must be a saved file's path");
+    return sendOnce("reveal", { path });
+  },
+  diagnostics: (message) => diagnostics(message),
+  [PAGE_IMAGES]: ({ count }, sender) => {
+    if (!Number.isSafeInteger(count) || count < 0) throw new DsExtError("bad_request", "count must be a whole number");
+    return showCount(sender.tab.id, count);
+  },
+};
+
+/** The only requests a content script may make; everything else is for extension pages. */
+export const CONTENT_SCRIPT_HANDLERS = new Set([PAGE_IMAGES]);
+
+export function onMessage(message, sender, sendResponse) {
+  if (!message || typeof message !== "object" || typeof message.type !== "string") return false;
+  // Not a request for us (e.g. our own progress broadcasts): let other listeners answer.
+  if (!Object.hasOwn(HANDLERS, message.type)) return false;
+  const kind = senderKind(sender, api.runtime.id, api.runtime.getURL(""));
+  if (kind !== "extension" && !(kind === "content" && CONTENT_SCRIPT_HANDLERS.has(message.type))) {
+    sendResponse(errorReply(new DsExtError("forbidden_sender", `${message.type} is not available to this sender`)));
+    return false;
+  }
+  Promise.resolve()
+    .then(() => HANDLERS[message.type](message, sender))
+    .then(
+      (result) => sendResponse(okReply(result)),
+      (err) => sendResponse(errorReply(err)),
+    );
+  // NOTE: returning true keeps the channel open because sendResponse is called asynchronously.
+  return true;
+}

@@ -1,0 +1,325 @@
+// The toolbar popup: lists what the page adapter found, saves a selection through the
+// background (the same saveTab the shortcut and tests use) and shows progress and a summary.
+// Opened as a page with ?tab=<id> it works on that tab instead of the active one (used by tests
+// and README screenshots, where no real popup can be opened).
+import { api, isDeepSeekUrl } from "../shared/browser.js";
+import { describeError } from "../shared/errors.js";
+import { applyI18n, t } from "../shared/i18n.js";
+import { installCommandFor } from "../shared/install-command.js";
+import { KIND_KEYS } from "../shared/labels.js";
+import { PROGRESS, call } from "../shared/messages.js";
+
+const LOSSY = new Set(["jpeg", "webp", "avif"]);
+const SNIPPET_CHARS = 90;
+const THUMB_SVG_CHARS = 200_000;
+const RECENT_SUMMARY_MS = 10 * 60 * 1000;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  tabId: null,
+  scan: null,
+  selected: new Set(),
+  hostOk: false,
+  saving: false,
+};
+
+async function targetTab() {
+  const param = new URLSearchParams(location.search).get("tab");
+  if (param !== null) {
+    document.body.classList.add("as-page");
+    return api.tabs.get(Number(param)).catch(() => null);
+  }
+  const [tab] = await api.tabs.query({ active: true, currentWindow: true });
+  return tab ?? null;
+}
+
+function toast(text) {
+  $("toast").textContent = text;
+  setTimeout(() => {
+    if ($("toast").textContent === text) $("toast").textContent = "";
+  }, 3000);
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast(t("copied"));
+  } catch {
+    // Clipboard refused (no focus): select the text so Ctrl+C works.
+    toast(t("copyFailed"));
+  }
+}
+
+function showState(titleKey, textKey, detail) {
+  $("loading").hidden = true;
+  $("picker").hidden = true;
+  $("state-box").hidden = false;
+  $("state-title").textContent = t(titleKey);
+  $("state-text").textContent = detail ? `${t(textKey)} ${detail}` : t(textKey);
+  updateButtons();
+}
+
+async function renderHost(host) {
+  state.hostOk = host.ok === true;
+  if (state.hostOk) {
+    $("host-box").hidden = true;
+    for (const fmt of host.capabilities?.write_formats ?? []) {
+      const option = $("format").querySelector(`option[value="${fmt}"]`);
+      if (option) option.hidden = false;
+    }
+    const config = host.config ?? {};
+    if (typeof config.format === "string") $("format").value = config.format;
+    if (Number.isInteger(config.quality)) setQuality(config.quality);
+    syncQuality();
+    return;
+  }
+  const { os } = await api.runtime.getPlatformInfo();
+  $("install-command").textContent = installCommandFor(os);
+  const code = host.error?.code;
+  $("host-title").textContent = t(code === "host_not_installed" || code === "host_forbidden" ? "hostMissingTitle" : "hostBrokenTitle");
+  $("host-reason").textContent = code === "host_not_installed" ? t("hostMissingText") : describeError(host.error, t);
+  $("host-box").hidden = false;
+}
+
+function setQuality(value) {
+  $("quality").value = String(value);
+  $("quality-value").textContent = String(value);
+}
+
+function syncQuality() {
+  const lossy = LOSSY.has($("format").value);
+  $("quality").disabled = !lossy;
+  $("quality-value").classList.toggle("muted", !lossy);
+}
+
+function snippet(item) {
+  const text = item.metadata?.prompt ?? item.fileName ?? "";
+  return text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS)}…` : text;
+}
+
+function thumbUrl(item) {
+  const src = item.thumb ?? item.src;
+  if (src && !src.startsWith("blob:")) return src;
+  // Diagram markup shown through <img>, where SVG scripts never run.
+  if (item.svg && item.svg.length <= THUMB_SVG_CHARS) return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(item.svg)}`;
+  // blob: URLs belong to the page and cannot load here.
+  return null;
+}
+
+function renderCard(item) {
+  const li = document.createElement("li");
+  li.className = "card";
+  const label = document.createElement("label");
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.checked = state.selected.has(item.id);
+  box.addEventListener("change", () => {
+    if (box.checked) state.selected.add(item.id);
+    else state.selected.delete(item.id);
+    updateButtons();
+  });
+  const thumb = document.createElement("div");
+  thumb.className = "thumb";
+  const url = thumbUrl(item);
+  if (url) {
+    const img = document.createElement("img");
+    img.loading = "lazy";
+    img.alt = "";
+    img.src = url;
+    img.addEventListener("error", () => {
+      img.remove();
+      thumb.classList.add("placeholder");
+    });
+    thumb.append(img);
+  } else {
+    thumb.classList.add("placeholder");
+  }
+  const kind = document.createElement("span");
+  kind.className = `kind kind-${item.kind}`;
+  kind.textContent = t(KIND_KEYS[item.kind]);
+  const prompt = document.createElement("p");
+  prompt.className = "prompt";
+  prompt.textContent = snippet(item) || t("noPrompt");
+  prompt.title = item.metadata?.prompt ?? "";
+  label.append(box, thumb, kind, prompt);
+  li.append(label);
+  return li;
+}
+
+function renderScan(scan) {
+  state.scan = scan;
+  const ids = new Set(scan.images.map((item) => item.id));
+  state.selected = new Set([...state.selected].filter((id) => ids.has(id)));
+  if (state.selected.size === 0) for (const id of ids) state.selected.add(id);
+  $("count").textContent = String(scan.images.length);
+  $("count").hidden = false;
+  $("loading").hidden = true;
+  if (scan.images.length === 0) {
+    if (scan.conversation.kind === null) showState("stateNotConversationTitle", "stateNotConversationText");
+    else showState("stateNoImagesTitle", "stateNoImagesText");
+    return;
+  }
+  $("state-box").hidden = true;
+  $("picker").hidden = false;
+  $("grid").replaceChildren(...scan.images.map(renderCard));
+  const skipped = scan.health.problems.length;
+  $("page-problems").hidden = skipped === 0;
+  $("page-problems").textContent = skipped ? `${t("pageProblems")} ${scan.health.problems.slice(0, 3).join("; ")}` : "";
+  updateButtons();
+}
+
+function updateButtons() {
+  const images = state.scan?.images.length ?? 0;
+  const ready = state.hostOk && !state.saving && images > 0;
+  $("save-selected").disabled = !ready || state.selected.size === 0;
+  $("save-all").disabled = !ready;
+  $("selected-count").textContent = images ? `${state.selected.size} / ${images}` : "";
+  for (const box of $("grid").querySelectorAll("input")) box.disabled = state.saving;
+}
+
+function setSelection(all) {
+  state.selected = new Set(all ? state.scan.images.map((item) => item.id) : []);
+  for (const box of $("grid").querySelectorAll("input")) box.checked = all;
+  updateButtons();
+}
+
+function showProgress({ done, total, fraction = 0 }) {
+  $("progress-box").hidden = false;
+  const value = total ? Math.min(1, (done + (done < total ? fraction : 0)) / total) : 0;
+  $("progress").value = value;
+  $("progress-text").textContent = `${Math.min(done + (done < total ? 1 : 0), total)} / ${total}`;
+}
+
+function labelFor(id) {
+  const item = state.scan?.images.find((entry) => entry.id === id);
+  const text = item ? snippet(item) : "";
+  return text ? `“${text.slice(0, 40)}${text.length > 40 ? "…" : ""}”` : t("imageLabel");
+}
+
+function renderSummary(summary) {
+  $("summary").hidden = false;
+  const newlySaved = summary.saved.filter((entry) => !entry.duplicate).length;
+  $("sum-saved").textContent = String(newlySaved);
+  $("sum-duplicates").textContent = String(summary.duplicates);
+  $("sum-failed").textContent = String(summary.failed.length);
+  $("sum-failures").replaceChildren(
+    ...summary.failed.map((failure) => {
+      const li = document.createElement("li");
+      li.textContent = `${labelFor(failure.id)}: ${describeError(failure, t)}`;
+      return li;
+    }),
+  );
+  const warnings = [...new Set(summary.saved.flatMap((entry) => entry.warnings ?? []))].slice(0, 3);
+  $("sum-warnings").replaceChildren(
+    ...warnings.map((text) => {
+      const li = document.createElement("li");
+      li.textContent = text;
+      return li;
+    }),
+  );
+  const first = summary.saved[0];
+  $("reveal").hidden = !first;
+  $("reveal").onclick = first
+    ? () => call("reveal", { path: first.path }).catch((err) => toast(describeError(err, t)))
+    : null;
+}
+
+async function save(all) {
+  if (state.saving || state.tabId === null) return;
+  const options = { format: $("format").value, source: "toolbar" };
+  if (LOSSY.has(options.format)) options.quality = Number($("quality").value);
+  if (!all) options.ids = [...state.selected];
+  state.saving = true;
+  $("summary").hidden = true;
+  showProgress({ done: 0, total: all ? state.scan.images.length : options.ids.length });
+  updateButtons();
+  try {
+    const summary = await call("saveTab", { tabId: state.tabId, options });
+    showProgress({ done: summary.total, total: summary.total });
+    renderSummary(summary);
+  } catch (err) {
+    renderSummary({ total: 0, saved: [], duplicates: 0, failed: [{ id: null, code: err.code, message: err.message }], folder: null });
+  } finally {
+    state.saving = false;
+    updateButtons();
+  }
+}
+
+async function copyDiagnostics() {
+  try {
+    const report = await call("diagnostics", { tabId: state.tabId });
+    await copyText(JSON.stringify(report, null, 2));
+  } catch (err) {
+    toast(describeError(err, t));
+  }
+}
+
+function wire() {
+  $("open-options").addEventListener("click", () => api.runtime.openOptionsPage());
+  $("select-all").addEventListener("click", () => setSelection(true));
+  $("select-none").addEventListener("click", () => setSelection(false));
+  $("format").addEventListener("change", syncQuality);
+  $("quality").addEventListener("input", () => setQuality($("quality").value));
+  $("save-selected").addEventListener("click", () => save(false));
+  $("save-all").addEventListener("click", () => save(true));
+  $("copy-command").addEventListener("click", () => copyText($("install-command").textContent));
+  $("copy-diagnostics").addEventListener("click", copyDiagnostics);
+  api.runtime.onMessage.addListener((message) => {
+    if (message?.type === PROGRESS && message.tabId === state.tabId) showProgress(message);
+    // No reply: returning nothing lets the sender's promise settle without an answer.
+  });
+}
+
+async function showEarlierSave(tabId) {
+  const { job, last } = await call("jobStatus", { tabId });
+  if (job) {
+    // A save started before this popup opened (or from the menu) is still running.
+    state.saving = true;
+    showProgress(job);
+    const poll = setInterval(async () => {
+      const status = await call("jobStatus", { tabId }).catch(() => null);
+      if (status?.job) return;
+      clearInterval(poll);
+      state.saving = false;
+      if (status?.last) renderSummary(status.last.summary);
+      $("progress-box").hidden = true;
+      updateButtons();
+    }, 500);
+  } else if (last && Date.now() - Date.parse(last.at) < RECENT_SUMMARY_MS) {
+    renderSummary(last.summary);
+  }
+}
+
+async function init() {
+  applyI18n();
+  wire();
+  syncQuality();
+  const tab = await targetTab();
+  const host = call("hostStatus").catch((err) => ({ installed: false, ok: false, error: { code: err.code, message: err.message } }));
+  if (!tab || !isDeepSeekUrl(tab.url)) {
+    showState("stateNotConversationTitle", "stateNotConversationText");
+    await renderHost(await host);
+    updateButtons();
+    return;
+  }
+  state.tabId = tab.id;
+  const scan = call("scanTab", { tabId: tab.id }).then(
+    (result) => ({ result }),
+    (error) => ({ error }),
+  );
+  await renderHost(await host);
+  const scanned = await scan;
+  if (scanned.error) {
+    const code = scanned.error.code;
+    if (code === "not_deepseek") showState("stateNotConversationTitle", "stateNotConversationText");
+    else if (code === "page_unreachable") showState("statePageUnreachableTitle", "statePageUnreachableText");
+    else showState("stateErrorTitle", "stateErrorText", describeError(scanned.error, t));
+    return;
+  }
+  renderScan(scanned.result);
+  await showEarlierSave(tab.id).catch(() => {});
+  updateButtons();
+}
+
+init();

@@ -1,0 +1,213 @@
+"""Smoke test: the real extension loads in real headless Chromium, its service worker starts
+under the pinned ID, ``globalThis.dsexport`` is there, and the popup and options pages render
+their no-host and real-host states.
+
+Driven with Playwright for Python against Debian's /usr/bin/chromium. The native host, when a
+test needs one, is the real ``dsexport host`` registered in the profile's NativeMessagingHosts
+folder (Chromium reads ``<user-data-dir>/NativeMessagingHosts`` on Linux).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import require_module, require_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = Path(os.environ.get("DSEXPORT_EXTENSION_DIR", ROOT / "extension"))
+EXTENSION_ID = "jgaaohokgeldgdegmnjhancfdcganloj"
+HOST_NAME = "org.dsexport.host"
+API = ["embedDownload", "hostStatus", "saveImage", "saveTab", "scanTab"]
+EN = json.loads((EXTENSION / "_locales" / "en" / "messages.json").read_text("utf-8"))
+
+
+def register_host(profile: Path, home: Path) -> None:
+    """Write the host manifest and a launcher, as the installer would, into the test profile."""
+    launcher = home / "dsexport-host"
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m dsexport host "$@"\n', "utf-8")
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR)
+    folder = profile / "NativeMessagingHosts"
+    folder.mkdir(parents=True)
+    manifest = {
+        "name": HOST_NAME,
+        "description": "DS Export native host (test)",
+        "path": str(launcher),
+        "type": "stdio",
+        "allowed_origins": [f"chrome-extension://{EXTENSION_ID}/"],
+    }
+    (folder / f"{HOST_NAME}.json").write_text(json.dumps(manifest), "utf-8")
+
+
+def wait_for_text(page, selector: str, *, min_chars: int = 3, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = page.text_content(selector) or ""
+        if len(text) >= min_chars:
+            return text
+        page.wait_for_timeout(100)
+    pytest.fail(f"{selector} stayed empty for {timeout} s")
+    raise AssertionError
+
+
+class Browser:
+    def __init__(self, context, home: Path):
+        self.context = context
+        self.home = home
+        self.errors: list[str] = []
+        workers = context.service_workers
+        self.worker = (
+            workers[0] if workers else context.wait_for_event("serviceworker", timeout=30_000)
+        )
+
+    def page(self, path: str):
+        page = self.context.new_page()
+        page.on("pageerror", lambda err: self.errors.append(f"{path}: {err}"))
+        page.on(
+            "console", lambda msg: msg.type == "error" and self.errors.append(f"{path}: {msg.text}")
+        )
+        page.goto(f"chrome-extension://{EXTENSION_ID}/{path}")
+        return page
+
+
+@pytest.fixture
+def launch(tmp_path):
+    sync_api = require_module("playwright.sync_api")
+    executable = require_tool("chromium")
+    started = []
+
+    def start(*, with_host: bool = False) -> Browser:
+        home = tmp_path / "home"
+        profile = tmp_path / "profile"
+        home.mkdir()
+        if with_host:
+            register_host(profile, home)
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "XDG_PICTURES_DIR": str(home / "Pictures"),
+            "XDG_DOWNLOAD_DIR": str(home / "Downloads"),
+        }
+        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+            env.pop(var, None)
+        playwright = sync_api.sync_playwright().start()
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=executable,
+            headless=True,
+            env=env,
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--disable-extensions-except={EXTENSION}",
+                f"--load-extension={EXTENSION}",
+            ],
+        )
+        started.append((playwright, context))
+        return Browser(context, home)
+
+    yield start
+    for playwright, context in started:
+        context.close()
+        playwright.stop()
+
+
+def test_service_worker_starts_under_the_pinned_id(launch):
+    browser = launch()
+    assert browser.worker.url == f"chrome-extension://{EXTENSION_ID}/background/main.js"
+    assert browser.worker.evaluate("Object.keys(globalThis.dsexport).sort()") == API
+    manifest = browser.worker.evaluate("chrome.runtime.getManifest()")
+    assert manifest["commands"]["save-all"]["suggested_key"]["default"] == "Alt+Shift+S"
+
+
+def test_host_status_reports_a_missing_host(launch):
+    browser = launch()
+    status = browser.worker.evaluate("globalThis.dsexport.hostStatus()")
+    assert status["installed"] is False
+    assert status["ok"] is False
+    assert status["error"]["code"] == "host_not_installed"
+
+
+def test_popup_shows_not_deepseek_and_the_install_command(launch):
+    browser = launch()
+    page = browser.page("popup/popup.html")
+    page.wait_for_selector("#host-box:not([hidden])")
+    assert page.text_content("#install-command") == "bash install/install.sh"
+    assert page.text_content("#host-title") == EN["hostMissingTitle"]["message"]
+    assert page.text_content("#state-title") == EN["stateNotConversationTitle"]["message"]
+    assert page.is_disabled("#save-all")
+    assert browser.errors == []
+
+
+def test_scan_refuses_a_tab_that_is_not_deepseek(launch):
+    browser = launch()
+    page = browser.page("popup/popup.html")
+    tab_id = browser.worker.evaluate("chrome.tabs.query({}).then((tabs) => tabs.at(-1).id)")
+    error = browser.worker.evaluate(
+        "(id) => globalThis.dsexport.scanTab(id).then(() => null, (err) => err.code)", tab_id
+    )
+    assert error == "not_deepseek"
+    page.close()
+
+
+def test_with_the_real_host_options_read_and_write_the_config(launch):
+    browser = launch(with_host=True)
+    status = browser.worker.evaluate("globalThis.dsexport.hostStatus()")
+    assert status["ok"] is True, status
+    from dsexport import __version__
+
+    assert status["version"] == __version__
+
+    page = browser.page("options/options.html")
+    page.wait_for_selector("#fields:not([disabled])", timeout=20_000)
+    assert page.is_hidden("#host-box")
+    # Extension pages forbid eval, so poll from Python rather than with wait_for_function.
+    preview = wait_for_text(page, "#preview")
+    assert preview.endswith(".png"), preview
+
+    # The host validates: a relative folder is refused and its message shown by the field.
+    page.fill("#output_dir", "not/absolute")
+    page.click("#save-output-dir")
+    page.wait_for_selector("#status-output_dir.error")
+
+    target = browser.home / "Saved Images"
+    page.fill("#output_dir", str(target))
+    page.click("#save-output-dir")
+    page.wait_for_selector("#status-output_dir.ok")
+
+    page.uncheck("#auto_capture")
+    page.wait_for_selector("#status-auto_capture.ok")
+
+    env = {**os.environ, "HOME": str(browser.home)}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        env.pop(var, None)
+    shown = subprocess.run(
+        [sys.executable, "-m", "dsexport", "config", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    config = json.loads(shown.stdout)
+    assert Path(config["output_dir"]) == target
+    assert config["auto_capture"] is False
+    # The background mirrors auto_capture for download events.
+    mirrored = browser.worker.evaluate(
+        "chrome.storage.local.get('autoCapture').then((v) => v.autoCapture)"
+    )
+    assert mirrored is False
+    assert browser.errors == []

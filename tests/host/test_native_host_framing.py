@@ -159,7 +159,7 @@ def test_length_prefix_is_native_endian(home):
 
 def test_eof_at_every_byte_of_a_frame(home):
     first = frame({"type": "ping", "id": 1})
-    second = frame({"type": "config_get", "id": 2})
+    second = frame({"type": "ping", "id": 2})
     for cut in range(len(second) + 1):
         proc = run_once(home, first + second[:cut])
         replies = parse_frames(proc.stdout)

@@ -3,7 +3,9 @@ JSON. The same shape both ways, e.g. ``b"\\x0f\\x00\\x00\\x00" + b'{"type":"ping
 
 The browser is trusted to frame correctly, but the bytes inside are not: a length prefix may lie
 (``0xFFFFFFFF`` after a desynchronised stream), the body may be cut short by EOF, or not be UTF-8
-or JSON. Nothing here allocates more than it has actually read.
+or JSON. Nothing is allocated for a frame before its length has been checked against
+``MAX_FRAME_BYTES``, so a lying ``0xFFFFFFFF`` costs nothing; a frame under the cap is held at most
+twice while it is decoded.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ third); larger images use ``transfer_*``. Guards against a lying or hostile leng
 itself allows 64 MiB and Firefox 4 GiB browser→host, so the browser does not protect us."""
 
 READ_BLOCK_BYTES = 1024 * 1024
-"""Bodies are read in blocks of this size, so a length prefix followed by EOF costs at most one
-block of memory, not the announced length."""
+"""Bodies are read in blocks of this size (a pipe gives at most 64 KiB per read anyway)."""
 
 MAX_REPLY_BYTES = 128 * 1024
 """Replies are kept to this size; the browsers' host→browser limit is 1 MiB and a reply over it
@@ -68,14 +69,30 @@ class FrameTooLarge(TooLarge):
 
 
 def read_exactly(stream: IO[bytes], size: int, *, block: int = READ_BLOCK_BYTES) -> bytearray:
-    """Read ``size`` bytes in blocks; raise ``TruncatedFrame`` on EOF before the end."""
-    buf = bytearray()
-    while len(buf) < size:
-        chunk = stream.read(min(block, size - len(buf)))
-        if not chunk:
-            msg = f"the input ended after {len(buf)} of {size} bytes of a message"
+    """Read ``size`` bytes into one buffer, ``block`` bytes at a time; raise ``TruncatedFrame``
+    on EOF before the end.
+
+    The buffer is allocated once, at its final size (the caller has checked ``size`` against
+    the cap), so a frame costs its size once, not the twice that growing a buffer would.
+    """
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    readinto = getattr(stream, "readinto", None)
+    while got < size:
+        want = min(block, size - got)
+        if readinto is not None:
+            n = readinto(view[got : got + want])
+        else:
+            chunk = stream.read(want)
+            n = len(chunk)
+            view[got : got + n] = chunk
+        if not n:
+            view.release()
+            msg = f"the input ended after {got} of {size} bytes of a message"
             raise TruncatedFrame(msg)
-        buf += chunk
+        got += n
+    view.release()
     return buf
 
 
@@ -109,19 +126,20 @@ def read_frame(stream: IO[bytes], *, max_bytes: int = MAX_FRAME_BYTES) -> Any:
     (length,) = HEADER.unpack(header)
     if length > max_bytes:
         raise FrameTooLarge(length, max_bytes)
-    body = read_exactly(stream, length)
-    return decode_body(body)
+    return decode_body(read_exactly(stream, length))
 
 
-def decode_body(body: bytes | bytearray) -> Any:
+def decode_body(body: bytearray) -> Any:
     """Strict UTF-8 (``json.loads(bytes)`` would also guess UTF-16/32), then JSON without
-    ``NaN``/``Infinity``."""
+    ``NaN``/``Infinity``. ``body`` is emptied once decoded, so a large frame is held at most
+    twice (bytes and text, then text and parsed value), never three times."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as err:
         msg = f"message is not valid UTF-8 (byte {err.start})"
         raise BadFrame(msg) from None
-    del body
+    finally:
+        body.clear()
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:

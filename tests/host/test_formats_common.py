@@ -169,3 +169,24 @@ def test_mutated_files_fail_only_with_our_errors(name, data):
     for fn in (module.probe, module.extract, lambda d: module.embed(d, payload())):
         with contextlib.suppress(DsError):
             fn(bytes(mutated))
+
+
+@pytest.mark.parametrize(("name", "kind"), cases(FORMATS))
+def test_mmap_input_can_be_closed_after_success_and_after_errors(tmp_path, name, kind):
+    # The pipeline maps files with mmap; a view left in a reference cycle or a traceback frame
+    # makes close() fail with BufferError and hides the real error from the user.
+    import mmap
+
+    module = FORMATS[name]
+    good = all_samples(name)[kind]
+    for data in (good, good[: len(good) // 2]):
+        path = tmp_path / "image.bin"
+        path.write_bytes(data)
+        with path.open("rb") as f:
+            for call in (module.probe, module.extract, lambda v: join(module.embed(v, payload()))):
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                view = memoryview(mapped)
+                with contextlib.suppress(DsError):
+                    call(view)
+                view.release()
+                mapped.close()  # raises BufferError if anything still holds a view

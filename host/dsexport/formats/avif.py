@@ -15,7 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import TooLarge, UnsupportedFormat
-from .base import MAX_XMP_BYTES, ImageInfo, Payload, RawFields, as_view, check_span, corrupt
+from .base import (
+    MAX_XMP_BYTES,
+    ImageInfo,
+    Payload,
+    RawFields,
+    as_view,
+    check_span,
+    corrupt,
+    releases_views,
+)
 
 NAME = "avif"
 EXTENSION = "avif"
@@ -82,23 +91,26 @@ def _boxes(view: memoryview, start: int, end: int, depth: int, budget: list[int]
 
 
 def _walk(view: memoryview) -> list[Box]:
-    """Every box we care about: top level, and inside meta/iprp/ipco/iinf."""
+    """Every box we care about: top level, and inside meta/iprp/ipco/dinf, in file order."""
+    # Iterative on purpose: a recursive closure would form a reference cycle holding ``view``,
+    # and an mmap cannot be closed until the garbage collector happens to break it.
     out: list[Box] = []
     budget = [MAX_BOXES]
-
-    def visit(start: int, end: int, depth: int) -> None:
+    pending = [(0, len(view), 0)]
+    while pending:
+        start, end, depth = pending.pop()
         if depth > MAX_DEPTH:
             raise corrupt(_FMT, "boxes nested too deeply")
-        for box in _boxes(view, start, end, depth, budget):
-            out.append(box)
+        children = list(_boxes(view, start, end, depth, budget))
+        out.extend(children)
+        for box in reversed(children):
             if box.type in (b"meta", b"iprp", b"ipco", b"dinf"):
                 skip = 4 if box.type == b"meta" else 0
-                visit(box.data_start + skip, box.end, depth + 1)
-
-    visit(0, len(view), 0)
+                pending.append((box.data_start + skip, box.end, depth + 1))
     return out
 
 
+@releases_views
 def probe(data: bytes | memoryview) -> ImageInfo:
     view = as_view(data)
     boxes = _walk(view)
@@ -139,6 +151,7 @@ def probe(data: bytes | memoryview) -> ImageInfo:
     )
 
 
+@releases_views
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
     msg = "AVIF metadata is written to a sidecar"
     raise UnsupportedFormat(msg)
@@ -235,6 +248,7 @@ def _item_bytes(view: memoryview, extents: list[tuple[int, int]], cap: int) -> b
     return bytes(out)
 
 
+@releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     view = as_view(data)
     boxes = _walk(view)

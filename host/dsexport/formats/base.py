@@ -7,9 +7,15 @@ untouched regions of the input travel as ``memoryview`` slices collected by ``Pa
 
 from __future__ import annotations
 
+import functools
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..errors import CorruptImage
+
+_F = TypeVar("_F", bound=Callable)
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,31 @@ class Parts:
             start, end = self._span
             self._parts.append(self._source[start:end])
             self._span = None
+
+
+def releases_views(fn: _F) -> _F:
+    """Clear the locals of our frames in any exception leaving ``fn``.
+
+    The pipeline passes an ``mmap``-backed ``memoryview``; a traceback whose frames still hold
+    views of it makes ``mmap.close()`` fail with ``BufferError: cannot close exported pointers
+    exist``, which would hide the real error (e.g. ``CorruptImage``) from the user.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except BaseException as err:
+            seen: set[int] = set()
+            current: BaseException | None = err
+            while current is not None and id(current) not in seen:
+                seen.add(id(current))
+                if current.__traceback__ is not None:
+                    traceback.clear_frames(current.__traceback__)
+                current = current.__cause__ or current.__context__
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 def join(parts: list[bytes | memoryview]) -> bytes:

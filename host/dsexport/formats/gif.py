@@ -27,6 +27,7 @@ from .base import (
     check_span,
     corrupt,
     decode_text,
+    releases_views,
 )
 
 NAME = "gif"
@@ -130,6 +131,7 @@ def _app_id(view: memoryview, b: Block) -> bytes:
     return bytes(view[b.data_start + 1 : b.data_start + 12])
 
 
+@releases_views
 def probe(data: bytes | memoryview) -> ImageInfo:
     view = as_view(data)
     layout = split(view)
@@ -173,6 +175,7 @@ def xmp_extension(packet: bytes) -> bytes:
     return bytes((_EXT, _APPLICATION, 11)) + XMP_APP_ID + packet + MAGIC_TRAILER
 
 
+@releases_views
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
     view = as_view(data)
     layout = split(view)
@@ -213,6 +216,7 @@ def _sub_block_data(view: memoryview, b: Block) -> bytes:
     return bytes(out)
 
 
+@releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     view = as_view(data)
     layout = split(view)

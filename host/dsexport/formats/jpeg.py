@@ -37,6 +37,7 @@ from .base import (
     corrupt,
     decode_text,
     register_xml_prefixes,
+    releases_views,
     xml_bytes,
 )
 
@@ -156,6 +157,7 @@ def _is_jumbf(view: memoryview, seg: Segment) -> bool:
     return seg.marker == _APP11 and head[:2] == b"JP" and b"jumb" in head
 
 
+@releases_views
 def probe(data: bytes | memoryview) -> ImageInfo:
     view = as_view(data)
     layout = split(view)
@@ -226,6 +228,7 @@ def xmp_segments(packet: bytes) -> list[bytes]:
     return out
 
 
+@releases_views
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
     view = as_view(data)
     layout = split(view)
@@ -251,6 +254,7 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     return parts.result()
 
 
+@releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     view = as_view(data)
     layout = split(view)

@@ -27,6 +27,7 @@ from .base import (
     check_span,
     corrupt,
     decode_text,
+    releases_views,
 )
 
 NAME = "png"
@@ -107,6 +108,7 @@ def split(data: bytes | memoryview) -> tuple[list[Chunk], int]:
     return chunks, pos
 
 
+@releases_views
 def probe(data: bytes | memoryview) -> ImageInfo:
     view = as_view(data)
     chunks, _ = split(view)
@@ -186,6 +188,7 @@ def _keyword_of(view: memoryview, c: Chunk) -> bytes:
     return head.split(b"\0", 1)[0]
 
 
+@releases_views
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
     view = as_view(data)
     chunks, end = split(view)
@@ -261,6 +264,7 @@ def _text_chunks(view: memoryview, chunks: list[Chunk]) -> Iterator[tuple[str, b
         yield item
 
 
+@releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     view = as_view(data)
     chunks, _ = split(view)

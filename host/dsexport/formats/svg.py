@@ -28,6 +28,7 @@ from .base import (
     RawFields,
     as_view,
     register_xml_prefixes,
+    releases_views,
     xml_bytes,
 )
 
@@ -195,6 +196,7 @@ def _length(value: str | None) -> int | None:
     return number if number > 0 else None
 
 
+@releases_views
 def probe(data: bytes | memoryview) -> ImageInfo:
     _, root, _ = _load(data)
     width, height = _length(root.get("width")), _length(root.get("height"))
@@ -236,6 +238,7 @@ def _ours(text: bytes, after: int) -> tuple[int, int] | None:
     return None if end < 0 else (start, end + len(OUR_CLOSE))
 
 
+@releases_views
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
     text, _, root_at = _load(data)
     element = OUR_OPEN + rdf_fragment(payload.xmp) + OUR_CLOSE
@@ -264,6 +267,7 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     return out
 
 
+@releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     text, root, _ = _load(data)
     candidates = [

@@ -23,6 +23,7 @@ from .base import (
     as_view,
     check_span,
     corrupt,
+    releases_views,
 )
 
 NAME = "webp"
@@ -104,6 +105,7 @@ def _vp8l_header(view: memoryview, c: Chunk) -> tuple[int, int, bool]:
     return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool((bits >> 28) & 1)
 
 
+@releases_views
 def probe(data: bytes | memoryview) -> ImageInfo:
     view = as_view(data)
     chunks = split(view)
@@ -157,6 +159,7 @@ def _vp8x(view: memoryview, chunks: list[Chunk], flags_on: int, flags_off: int) 
     return riff_chunk(b"VP8X", body)
 
 
+@releases_views
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
     view = as_view(data)
     chunks = split(view)
@@ -194,6 +197,7 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     return parts.result()
 
 
+@releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     view = as_view(data)
     chunks = split(view)

@@ -277,6 +277,11 @@ def render(
         for i in range(len(rendered))
     ]
     names = [_finish(r, f, b) for r, f, b in zip(rendered, fields, budgets, strict=True)]
+    if not names[-1]:
+        # A file name that came out empty (only an empty {index}) falls back to the content hash.
+        rendered[-1] = [values["hash"][:16] if values["hash"] != "nohash" else "image"]
+        fields[-1] = [False]
+        names[-1] = _finish(rendered[-1], fields[-1], budgets[-1])
     # The total bound: shrink the longest folder or file name until the path fits.
     limit = MAX_PATH_BYTES - len(suffix) - SUFFIX_RESERVE
     while _path_bytes(names) > limit:
@@ -287,10 +292,7 @@ def render(
         if sizes[i] <= 8:  # unreachable with MAX_COMPONENTS * 8 < limit; a guard, not a loop
             break
     folders = [n for n in names[:-1] if n]
-    # A file name that came out empty (only an empty {index}) falls back to the content hash.
-    fallback = values["hash"][:16] if values["hash"] != "nohash" else "image"
-    stem = names[-1] or fallback
-    return "/".join([*folders, stem + suffix])
+    return "/".join([*folders, names[-1] + suffix])
 
 
 def _path_bytes(names: list[str]) -> int:

@@ -447,3 +447,11 @@ def test_rendered_names_can_be_created_on_this_file_system(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(b"x")
         assert os.path.commonpath([str(target.resolve()), str(tmp_path)]) == str(tmp_path)
+
+
+def test_hash_fallback_counts_toward_the_path_limit():
+    # Found by hypothesis: the fallback for an empty file name was added after the length check.
+    template = "{date}{prompt}/{prompt}{prompt}/{date}{date}{date}{date}{prompt}/{prompt}/{index}"
+    for n in range(200, 256):
+        rel = render(template, prompt="0" * n)
+        assert path_problems(rel, "png") == [], rel

@@ -50,7 +50,7 @@ def test_healthy_install_passes_with_real_pings(installed):
     assert [p["section"] for p in pings] == ["Chromium", "Firefox"]
     assert all(p["status"] == "ok" and "ping answered by DS Export" in p["message"] for p in pings)
     text = dsexport("doctor", env=env)
-    assert text.returncode == 0 and text.stdout.rstrip().endswith("Everything works.")
+    assert text.returncode == 0 and text.stdout.rstrip().endswith("No problems found.")
 
 
 @linux_only
@@ -112,6 +112,17 @@ def test_host_that_prints_to_stdout_is_caught_by_the_ping(installed):
     assert code == 1
     pings = [p for p in problems(report) if p["check"] == "ping"]
     assert len(pings) == 2 and all("over the browsers' 1 MiB limit" in p["message"] for p in pings)
+
+
+@linux_only
+def test_flatpak_browser_is_a_warning_with_explanation(installed):
+    home, env = installed
+    (home / ".var/app/org.chromium.Chromium").mkdir(parents=True)
+    code, report = doctor(env)
+    assert code == 0, problems(report)
+    (warning,) = [f for f in report["findings"] if f["status"] == "warning"]
+    assert warning["section"] == "Chromium (Flatpak)"
+    assert "cannot start programs outside its sandbox" in warning["message"]
 
 
 @linux_only

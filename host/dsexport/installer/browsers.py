@@ -279,7 +279,7 @@ def _flatpak_detect(app: str) -> tuple[str, ...]:
 
 
 _FLATPAK_FAILS = (
-    "a Flatpak browser cannot start programs outside its sandbox, so it cannot reach DS Export's "
+    "A Flatpak browser cannot start programs outside its sandbox, so it cannot reach DS Export's "
     "helper (Mozilla calls this 'conceptually incompatible', bugzilla 1621763). Nothing was "
     "written for it. Use a non-Flatpak build of the browser (your distribution's package or the "
     "vendor's .deb/.rpm) for DS Export. Workarounds exist (a flatpak-spawn --host wrapper with "
@@ -293,9 +293,9 @@ SANDBOXES: tuple[Sandbox, ...] = (
         "chromium",
         _snap_detect("chromium"),
         ("{home}/snap/chromium/common/chromium/NativeMessagingHosts",),
-        works="the manifest is written into the snap's profile "
+        works="The manifest is written into the snap's profile "
         "(~/snap/chromium/common/chromium/NativeMessagingHosts).",
-        fails="snap confinement normally stops Chromium from starting programs outside the snap, "
+        fails="Snap confinement normally stops Chromium from starting programs outside the snap, "
         "so the popup may say 'Specified native messaging host not found'. Ubuntu 22.04+ snaps "
         "with the native-messaging portal patch can work; otherwise there is no workaround: use "
         "Google Chrome (.deb) or a non-snap Chromium for DS Export. `dsexport doctor` checks "
@@ -311,7 +311,7 @@ SANDBOXES: tuple[Sandbox, ...] = (
         "portal, which reads the usual ~/.mozilla/native-messaging-hosts manifest and starts the "
         "helper outside the sandbox; the manifest is written there. The first connection may "
         "ask you to allow it.",
-        fails="this needs xdg-desktop-portal with the webextensions portal and the Firefox pref "
+        fails="This needs xdg-desktop-portal with the webextensions portal and the Firefox pref "
         "widget.use-xdg-desktop-portal.native-messaging not set to 0; without the portal the "
         "snap cannot start the helper.",
     ),

@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -77,12 +78,25 @@ class Report:
             if f.section != section:
                 section = f.section
                 lines.append(section)
-            lines.append(f"  {f.status.upper():8} {f.message}")
+            lines.append(_wrap(f"{f.status.upper():8} {f.message}"))
             if f.fix:
-                lines.append(f"  {'':8} fix: {f.fix}")
-        n = len(self.problems)
-        lines.append("Everything works." if n == 0 else f"{n} problem(s) found.")
+                lines.append(_wrap(f"fix: {f.fix}", 11))
+        n, w = len(self.problems), sum(f.status == WARNING for f in self.findings)
+        warnings = f" ({w} warning(s) above)" if w else ""
+        lines.append(f"{n} problem(s) found{warnings}." if n else f"No problems found{warnings}.")
         return "\n".join(lines)
+
+
+def _wrap(text: str, indent: int = 2) -> str:
+    """Wrap to 100 columns; continuation lines line up after the status word."""
+    return textwrap.fill(
+        text,
+        width=100,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * 11,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 @dataclass
@@ -241,8 +255,8 @@ def _check_browser(
     section = row.label
     again = _install_command(row.name)
     if row.sandbox is not None:
-        note = " ".join(n for n in (row.sandbox.works, row.sandbox.fails) if n)
-        report.add(section, "sandbox", WARNING, note)
+        works = f"Works: {row.sandbox.works} " if row.sandbox.works else ""
+        report.add(section, "sandbox", WARNING, f"{works}Limits: {row.sandbox.fails}")
         if not row.manifests:
             return
     elif row.installed:

@@ -42,7 +42,7 @@ def install_summary(
             lines += [_wrap(f"- {t}") for t in row.manifests]
             if row.sandbox.works:
                 lines.append(_wrap(f"works: {row.sandbox.works}"))
-            lines.append(_wrap(f"does not work: {row.sandbox.fails}"))
+            lines.append(_wrap(f"limits: {row.sandbox.fails}"))
             continue
         lines.append(f"  {row.label}: {done}")
         lines += [f"      - {t}" for t in targets]

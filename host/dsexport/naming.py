@@ -363,11 +363,13 @@ def clean(text: str) -> str:
         space = False
         if ch in _INVISIBLE:
             continue
+        # Unassigned (Cn) and private-use characters stay: an emoji newer than this Python's
+        # Unicode database is "unassigned" here, and every file system accepts both.
         cat = unicodedata.category(ch)
         if (
             ch in _ILLEGAL
             or ch in _LOOKALIKE_SEPARATORS
-            or cat in ("Cc", "Cs", "Co", "Cn")
+            or cat in ("Cc", "Cs")
             or (0xFDD0 <= ord(ch) <= 0xFDEF)
             or (ord(ch) & 0xFFFE) == 0xFFFE
             or _looks_like_separator(ch)

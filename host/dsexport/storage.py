@@ -173,6 +173,30 @@ def is_within(path: Path | str, roots: Iterable[Path | str]) -> bool:
     return False
 
 
+def sweep_temp_files(folder: Path, *, max_age_s: float = 3600.0) -> int:
+    """Remove temporary files a killed process left in ``folder`` (not below it) that are older
+    than ``max_age_s``; younger ones may belong to a save in progress. Returns how many."""
+    import time
+
+    removed = 0
+    cutoff = time.time() - max_age_s
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not (entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(TEMP_SUFFIX)):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def collision_name(filename: str, n: int) -> str:
     """``cat.png`` → ``cat (2).png`` for ``n == 2``; ``n == 1`` is the name itself."""
     if n <= 1:
@@ -218,6 +242,8 @@ def _enter_folder(dfd: int, name: str, where: str) -> int:
         pass
     except OSError as err:
         raise _io_error(err, os.path.join(where, name)) from err
+    else:
+        _fsync_dir(dfd)  # a new folder's own entry must survive a crash, or so would not its file
     try:
         return os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dfd)
     except OSError as err:

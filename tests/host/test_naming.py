@@ -455,3 +455,8 @@ def test_hash_fallback_counts_toward_the_path_limit():
     for n in range(200, 256):
         rel = render(template, prompt="0" * n)
         assert path_problems(rel, "png") == [], rel
+
+
+def test_emoji_newer_than_this_pythons_unicode_data_are_kept():
+    # U+1FAE8 (Unicode 15) is "unassigned" in older Unicode databases; it must not become "_".
+    assert render("{prompt}", prompt="shaking \U0001fae8 face") == "shaking \U0001fae8 face.png"

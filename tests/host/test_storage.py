@@ -429,3 +429,34 @@ def test_is_within(tmp_path):
     assert not storage.is_within(tmp_path / "a" / ".." / "x", [tmp_path / "a"])
     assert not storage.is_within("/etc/passwd", [tmp_path])
     assert storage.is_within("/etc/passwd", [tmp_path, "/etc"])
+
+
+def test_sweep_removes_only_old_temporary_files(tmp_path):
+    old_tmp = tmp_path / ".dsexport-0123456789abcdef.tmp"
+    new_tmp = tmp_path / ".dsexport-fedcba9876543210.tmp"
+    user_file = tmp_path / ".dsexport-notes.txt"
+    for p in (old_tmp, new_tmp, user_file):
+        p.write_bytes(b"x")
+    os.utime(old_tmp, (1, 1))
+    os.utime(user_file, (1, 1))
+    assert storage.sweep_temp_files(tmp_path, max_age_s=3600) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([new_tmp.name, user_file.name])
+
+
+def test_a_killed_writer_never_leaves_a_partial_file_under_the_final_name(tmp_path):
+    # SIGKILL in the middle of writing: the final name must not exist; only a hidden temp file.
+    script = f"""
+        import os, signal
+        from pathlib import Path
+        from dsexport import storage
+        def parts():
+            yield b"x" * 100_000
+            os.kill(os.getpid(), signal.SIGKILL)
+            yield b"never"
+        storage.write_new(Path({str(tmp_path)!r}), "d/cat.png", parts())
+        """
+    result = _run_python(script)
+    assert result.returncode == -9
+    names = files_under(tmp_path)
+    assert not (tmp_path / "d" / "cat.png").exists()
+    assert all(Path(n).name.startswith(storage.TEMP_PREFIX) for n in names), names

@@ -8,7 +8,6 @@ untouched regions of the input travel as ``memoryview`` slices collected by ``Pa
 from __future__ import annotations
 
 import functools
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -148,6 +147,8 @@ def releases_views(fn: _F) -> _F:
         try:
             return fn(*args, **kwargs)
         except BaseException as err:
+            import traceback
+
             seen: set[int] = set()
             current: BaseException | None = err
             while current is not None and id(current) not in seen:

@@ -16,11 +16,10 @@ further APP1 segments with (GUID, total, offset) headers, and ``extract`` merges
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import BadRequest, TooLarge
 from .base import (
@@ -40,6 +39,9 @@ from .base import (
     releases_views,
     xml_bytes,
 )
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 NAME = "jpeg"
 EXTENSION = "jpg"
@@ -291,6 +293,8 @@ def _reject_doctype(packet: bytes) -> None:
 
 
 def _parse(packet: bytes) -> ET.Element:
+    import xml.etree.ElementTree as ET  # lazy: the native host's start-up time matters
+
     _reject_doctype(packet)
     register_xml_prefixes(packet)
     ET.register_namespace("xmpNote", _NS_NOTE)
@@ -330,6 +334,9 @@ def _with_extended(standard: bytes, chunks: dict[bytes, list[tuple[int, int, byt
             return standard
         buffer[offset : offset + len(piece)] = piece
     extended = bytes(buffer)
+    import hashlib
+    import xml.etree.ElementTree as ET
+
     if hashlib.md5(extended).hexdigest().upper().encode("ascii") != guid:
         return standard
     try:

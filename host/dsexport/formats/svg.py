@@ -12,8 +12,7 @@ Untrusted XML: a DOCTYPE with ENTITY declarations is refused before parsing (ent
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
-from xml.parsers import expat
+from typing import TYPE_CHECKING
 
 from ..errors import BadRequest, CorruptImage, TooLarge, UnsupportedFormat
 from .base import (
@@ -31,6 +30,9 @@ from .base import (
     releases_views,
     xml_bytes,
 )
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 NAME = "svg"
 EXTENSION = "svg"
@@ -126,6 +128,8 @@ _ENTITY_MESSAGE = (
 def _check_structure(text: bytes, root_at: int) -> None:
     """Parse once with expat: refuse any entity declaration, and make sure the root element
     really starts where our prolog scanner says (so we insert into the right tag)."""
+    from xml.parsers import expat
+
     parser = expat.ParserCreate()
     first: list[int] = []
 
@@ -150,6 +154,8 @@ def _check_structure(text: bytes, root_at: int) -> None:
 
 def _load(data: bytes | memoryview) -> tuple[bytes, ET.Element, int]:
     """Check and parse: returns the bytes, the root element and the root tag's offset."""
+    import xml.etree.ElementTree as ET  # lazy: the native host's start-up time matters
+
     if len(data) > MAX_SVG_BYTES:
         msg = f"this SVG is {len(data)} bytes; the limit is {MAX_SVG_BYTES}"
         raise TooLarge(msg)
@@ -210,6 +216,8 @@ def probe(data: bytes | memoryview) -> ImageInfo:
 
 def rdf_fragment(packet: bytes) -> bytes:
     """The ``rdf:RDF`` element of an XMP packet, with every namespace it uses declared on it."""
+    import xml.etree.ElementTree as ET  # lazy: the native host's start-up time matters
+
     if len(packet) > MAX_XMP_BYTES:
         msg = f"the XMP packet is {len(packet)} bytes; the limit is {MAX_XMP_BYTES}"
         raise TooLarge(msg)
@@ -240,6 +248,8 @@ def _ours(text: bytes, after: int) -> tuple[int, int] | None:
 
 @releases_views
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
+    import xml.etree.ElementTree as ET  # lazy: the native host's start-up time matters
+
     text, _, root_at = _load(data)
     element = OUR_OPEN + rdf_fragment(payload.xmp) + OUR_CLOSE
     tag_end = _start_tag_end(text, root_at)
@@ -269,6 +279,8 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
 
 @releases_views
 def extract(data: bytes | memoryview) -> RawFields:
+    import xml.etree.ElementTree as ET  # lazy: the native host's start-up time matters
+
     text, root, _ = _load(data)
     candidates = [
         el

@@ -5,8 +5,8 @@
 // rules below are structural ("the last .ds-markdown outside the reasoning block"), so they keep
 // working when DeepSeek renames its hashed classes.
 //
-// Public: conversationIdentity, findListRoot, findTurns, findImages, readDom, scanPage, selfCheck,
-// diagnostics, serializeSvg.
+// Public: conversationIdentity, findListRoot, findScrollContainer, findTurns, findImages, readDom,
+// scanPage, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION.
 
 import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, matchesAny, closestAny, selectorCounts } from "./selectors.js";
 import { parseGeneratorUrl } from "./generators.js";
@@ -22,6 +22,8 @@ import {
   canonicalKey,
 } from "./items.js";
 import { parseHistory, mergeReadings } from "./api-data.js";
+
+export { SELECTORS_VERSION } from "./selectors.js";
 
 const FILE_NAME = /^[^/\\\n]{1,200}\.[A-Za-z0-9]{1,10}$/;
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -106,6 +108,22 @@ export function findListRoot(document) {
     for (let i = 0; i < 3 && ancestor?.parentElement; i++) ancestor = ancestor.parentElement;
   }
   return ancestor;
+}
+
+/**
+ * The element that scrolls the message list (the window does not, §2): the nearest ancestor of
+ * the list root that overflows, preferring the `.ds-virtual-list` / `.ds-scroll-area` one.
+ */
+export function findScrollContainer(document) {
+  const root = findListRoot(document);
+  const overflows = (el) => el.scrollHeight > el.clientHeight + 1;
+  for (let el = root; el; el = el.parentElement) {
+    if (matchesAny(el, "scrollContainer") && overflows(el)) return el;
+  }
+  for (let el = root?.parentElement; el && el !== document.documentElement && el !== document.body; el = el.parentElement) {
+    if (overflows(el)) return el;
+  }
+  return null;
 }
 
 /** The rows under `root` as element records, in DOM order. `root` may be a document. */

@@ -179,7 +179,7 @@ export const PARAMETER_LABELS = [
 
 const VALUE_PATTERNS = {
   line: "([^\\n]+)",
-  token: "([^,，;；\\n|]+)",
+  token: "([^,，;；·•\\n|]+)",
   int: "(-?\\d{1,19})",
   float: "(\\d{1,4}(?:\\.\\d{1,4})?)",
   size: "(\\d{1,5})\\s*[x×X*]\\s*(\\d{1,5})",

@@ -1,0 +1,266 @@
+// The background's side of the page adapter: ask the tab's content script for its scan, and read
+// an image's original bytes from wherever they are readable.
+//
+// scanTab(tabId, {sweep?}) -> scan result (notes/extension-contract.md), unvalidated: save.js
+//   validates it. Injects the content script (and the MAIN-world page bridge) when the tab has
+//   none, e.g. a tab opened before the extension was installed or reloaded.
+// fetchImageBytes(tabId, item) -> Uint8Array of the original bytes, never re-encoded:
+//   diagram   -> the item's SVG markup as UTF-8 (namespaced, as the adapter serialised it);
+//   data:     -> decoded here;
+//   blob:, and same-origin (credentialed) URLs -> read inside the page (scripting, MAIN world),
+//             because only the page can resolve its own blob: URLs and send its cookies/token;
+//   others    -> fetched here with the extension's host permission (page CORS does not apply),
+//             falling back to the page context; an upload's raw original (ty=r) falls back to the
+//             large preview (ty=p) when the raw one cannot be had (deepseek-page.md §6.2).
+
+import { QUIRKS } from "../content/selectors.js";
+import { uploadFileId, uploadUrlWithTy } from "../content/items.js";
+import { DsExtError } from "../shared/errors.js";
+
+/** Largest original we read (a 100 MB upload limit exists, but chat images are far smaller). */
+export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+const SCAN_MESSAGE = "dsexport:scan";
+const READY_TRIES = 20;
+
+function browserApi() {
+  // Resolved per call so tests can install a stub on globalThis.
+  return globalThis.browser ?? globalThis.chrome;
+}
+
+// ------------------------------------------------------------------ scanning
+
+/** The tab's scan result; injects the content script first when it is not there. */
+export async function scanTab(tabId, options = {}) {
+  const message = { type: SCAN_MESSAGE, sweep: options.sweep === true };
+  let reply;
+  try {
+    reply = await browserApi().tabs.sendMessage(tabId, message);
+  } catch (err) {
+    if (!isNoReceiver(err)) throw new DsExtError("page_unreachable", String(err?.message ?? err));
+    reply = undefined;
+  }
+  if (reply === undefined) {
+    await injectContentScripts(tabId);
+    reply = await browserApi().tabs.sendMessage(tabId, message);
+  }
+  return unwrap(reply);
+}
+
+function isNoReceiver(err) {
+  // Chrome: "Could not establish connection. Receiving end does not exist."
+  // Firefox: "Could not establish connection. Receiving end does not exist." as well, and
+  // "The message port closed before a response was received." when no listener answered.
+  return /receiving end does not exist|message port closed|no matching message handler/i.test(String(err?.message ?? err));
+}
+
+function unwrap(reply) {
+  if (!reply || typeof reply !== "object") throw new DsExtError("page_unreachable", "the page adapter did not answer");
+  if (reply.ok === true) return reply.result;
+  throw new DsExtError(reply.error?.code === "page_unreachable" ? "page_unreachable" : "invalid_page_data", String(reply.error?.message ?? "the page adapter failed"));
+}
+
+/** Put the bridge (MAIN world) and the entry script (isolated world) into the tab, then wait for it. */
+export async function injectContentScripts(tabId) {
+  const api = browserApi();
+  try {
+    await api.scripting.executeScript({ target: { tabId }, files: ["content/page-bridge.js"], world: "MAIN" });
+  } catch {
+    // Without the bridge the scan still works from the DOM; scanPage reports what is missing.
+  }
+  try {
+    await api.scripting.executeScript({ target: { tabId }, files: ["content/entry.js"] });
+  } catch (err) {
+    throw new DsExtError("page_unreachable", `cannot run the page adapter in this tab: ${String(err?.message ?? err)}`);
+  }
+  for (let i = 0; i < READY_TRIES; i++) {
+    try {
+      const reply = await api.tabs.sendMessage(tabId, { type: "dsexport:ping" });
+      if (reply?.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new DsExtError("page_unreachable", "the page adapter did not start in this tab");
+}
+
+// ------------------------------------------------------------------ bytes
+
+/** The original bytes of `item` (an ImageItem from scanTab). Throws DsExtError("fetch_failed"). */
+export async function fetchImageBytes(tabId, item) {
+  if (!item || typeof item !== "object") throw new DsExtError("bad_request", "no image given");
+  if (item.kind === "diagram") return svgBytes(item.svg);
+  const src = typeof item.src === "string" ? item.src : "";
+  if (src.startsWith("data:")) return decodeDataUrl(src);
+  if (src.startsWith("blob:")) return readInPage(tabId, src);
+  let url;
+  try {
+    url = new URL(src);
+  } catch {
+    throw new DsExtError("fetch_failed", "the image has no URL to read");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new DsExtError("fetch_failed", `cannot read ${url.protocol} URLs`);
+  const pageOrigin = await tabOrigin(tabId);
+  const errors = [];
+  for (const candidate of candidateUrls(url.href)) {
+    const sameOrigin = pageOrigin !== null && new URL(candidate).origin === pageOrigin;
+    const readers = sameOrigin ? [readInPage] : [fetchInBackground, readInPage];
+    for (const reader of readers) {
+      try {
+        return await reader(tabId, candidate);
+      } catch (err) {
+        errors.push(String(err?.message ?? err));
+      }
+    }
+  }
+  throw new DsExtError("fetch_failed", errors.join("; ") || "the image could not be read");
+}
+
+/** The URLs to try in order: the item's own, then (uploads) the large preview after the raw original. */
+export function candidateUrls(href) {
+  const out = [href];
+  if (uploadFileId(href)) {
+    const ty = new URL(href).searchParams.get("ty");
+    if (ty === QUIRKS.uploadTyOriginal || ty === null) out.push(uploadUrlWithTy(href, QUIRKS.uploadTyPreview));
+  }
+  return out;
+}
+
+async function tabOrigin(tabId) {
+  try {
+    const tab = await browserApi().tabs.get(tabId);
+    return new URL(tab.url).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** UTF-8 bytes of diagram markup; the adapter already declared the SVG namespace. */
+export function svgBytes(svg) {
+  if (typeof svg !== "string" || !/^\s*<svg[\s>]/i.test(svg)) throw new DsExtError("fetch_failed", "the diagram has no SVG markup");
+  const markup = /^\s*<svg[^>]*\sxmlns=/i.test(svg) ? svg : svg.replace(/<svg\b/i, '<svg xmlns="http://www.w3.org/2000/svg"');
+  return new TextEncoder().encode(markup);
+}
+
+/** The bytes of a data:image URL (base64 or percent-encoded). */
+export function decodeDataUrl(src) {
+  const comma = src.indexOf(",");
+  const header = comma > 0 ? src.slice(5, comma) : "";
+  if (comma < 0 || !/^image\/[a-z0-9.+-]+/i.test(header)) throw new DsExtError("fetch_failed", "not a data:image URL");
+  const payload = src.slice(comma + 1);
+  if (/;base64$/i.test(header)) {
+    if (payload.length > (MAX_IMAGE_BYTES * 4) / 3 + 4) throw new DsExtError("fetch_failed", "the image is too large");
+    let binary;
+    try {
+      binary = atob(payload.replace(/\s+/g, ""));
+    } catch {
+      throw new DsExtError("fetch_failed", "the data: URL is not valid base64");
+    }
+    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  }
+  let text;
+  try {
+    text = decodeURIComponent(payload);
+  } catch {
+    throw new DsExtError("fetch_failed", "the data: URL is not valid percent-encoding");
+  }
+  return new TextEncoder().encode(text);
+}
+
+async function fetchInBackground(_tabId, href) {
+  let response;
+  try {
+    response = await fetch(href, { credentials: "include", redirect: "follow", cache: "default" });
+  } catch (err) {
+    throw new Error(`background fetch of ${shortUrl(href)} failed: ${String(err?.message ?? err)}`);
+  }
+  if (!response.ok) throw new Error(`${shortUrl(href)} answered HTTP ${response.status}`);
+  const length = Number(response.headers.get("content-length"));
+  if (Number.isFinite(length) && length > MAX_IMAGE_BYTES) throw new Error(`${shortUrl(href)} is larger than ${MAX_IMAGE_BYTES} bytes`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return checkedImageBytes(bytes, response.headers.get("content-type"), href);
+}
+
+/** Refuse what is plainly not an image: a WAF "human verification" page, a JSON error. */
+export function checkedImageBytes(bytes, contentType, href) {
+  if (bytes.length === 0) throw new Error(`${shortUrl(href)} returned no bytes`);
+  if (bytes.length > MAX_IMAGE_BYTES) throw new Error(`${shortUrl(href)} is larger than ${MAX_IMAGE_BYTES} bytes`);
+  const type = String(contentType ?? "").toLowerCase();
+  const head = new TextDecoder("utf-8", { fatal: false }).decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
+  const isSvg = head.startsWith("<svg") || (head.startsWith("<?xml") && head.includes("<svg"));
+  if (!isSvg && (type.startsWith("text/html") || type.includes("json") || head.startsWith("<!doctype html") || head.startsWith("<html") || head.startsWith("{"))) {
+    throw new Error(`${shortUrl(href)} answered a web page or error instead of an image (human verification?)`);
+  }
+  return bytes;
+}
+
+/**
+ * Read `href` inside the tab's page (MAIN world): the page's own blob: URLs, cookies and token.
+ * The function runs in the page, so it is self-contained and returns base64 (what executeScript
+ * can carry in both browsers); a legacy preview URL answers JSON naming the signed URL to follow.
+ */
+async function readInPage(tabId, href) {
+  const [injection] = await browserApi().scripting.executeScript({
+    target: { tabId },
+    world: "MAIN",
+    func: pageRead,
+    args: [href, MAX_IMAGE_BYTES, QUIRKS.filePreviewPath],
+  });
+  const result = injection?.result;
+  if (!result || typeof result !== "object") throw new Error(`the page could not read ${shortUrl(href)}`);
+  if (typeof result.error === "string") throw new Error(`the page could not read ${shortUrl(href)}: ${result.error.slice(0, 200)}`);
+  if (typeof result.redirect === "string" && /^https:\/\//.test(result.redirect)) {
+    return fetchInBackground(tabId, result.redirect).catch(() => readInPage(tabId, result.redirect));
+  }
+  if (typeof result.data !== "string") throw new Error(`the page could not read ${shortUrl(href)}`);
+  let binary;
+  try {
+    binary = atob(result.data);
+  } catch {
+    throw new Error("the page returned malformed data");
+  }
+  return checkedImageBytes(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)), result.type, href);
+}
+
+/** Runs in the page. Keep it free of outside references: it is serialised by executeScript. */
+async function pageRead(href, maxBytes, previewPath) {
+  try {
+    const url = new URL(href, location.href);
+    const init = { credentials: "include" };
+    if (url.origin === location.origin && url.pathname === previewPath) {
+      let token = null;
+      try {
+        const stored = JSON.parse(localStorage.getItem("userToken") || "null");
+        token = stored && typeof stored === "object" ? stored.value : stored;
+      } catch {
+        token = null;
+      }
+      if (typeof token === "string" && token) init.headers = { authorization: `Bearer ${token}` };
+    }
+    const response = await fetch(url.href, init);
+    if (!response.ok) return { error: `HTTP ${response.status}` };
+    const type = response.headers.get("content-type") || "";
+    if (type.includes("json") && url.pathname === previewPath) {
+      const json = await response.json();
+      const signed = json && json.data && json.data.biz_data && json.data.biz_data.url;
+      return typeof signed === "string" ? { redirect: signed } : { error: "the preview answer has no URL" };
+    }
+    const buffer = await response.arrayBuffer();
+    if (buffer.byteLength > maxBytes) return { error: "too large" };
+    const bytes = new Uint8Array(buffer);
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return { type, data: btoa(binary) };
+  } catch (err) {
+    return { error: String((err && err.message) || err) };
+  }
+}
+
+function shortUrl(href) {
+  try {
+    const url = new URL(href);
+    return url.protocol === "blob:" ? "a page blob" : `${url.host}${url.pathname.slice(0, 60)}`;
+  } catch {
+    return "the image URL";
+  }
+}

@@ -103,12 +103,18 @@ def _open_source(source: Source):
         if st.st_size == 0:
             msg = f"{path} is empty"
             raise UnsupportedFormat(msg)
-        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-            view = memoryview(mapped)
+        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        view = memoryview(mapped)
+        try:
+            yield view
+        finally:
             try:
-                yield view
-            finally:
                 view.release()
+                mapped.close()
+            except BufferError:
+                # A slice is still referenced (e.g. by an exception's traceback); the map is
+                # closed when that last reference goes. Raising here would hide the real error.
+                pass
     finally:
         os.close(fd)
 
@@ -408,11 +414,13 @@ def embed_file(
         meta = _complete(meta, sha256=sha, info=info, now=now)
         fields = tuple(cfg.embed_fields)
         embedded = _embed(module, data, info, meta, fields)
-        if embedded.metadata_in == "file":
+        metadata_in, warnings = embedded.metadata_in, embedded.warnings
+        if metadata_in == "file":
             storage.replace_file(target, embedded.parts, allowed_roots=roots)
             sidecars: list[str] = []
         else:
             sidecars = _write_sidecars(target.parent, target, meta.only(fields), {"json"})
+        del embedded  # its parts are slices of the mapped file, which is closed next
     written = target.stat().st_size
     with _catalog_lock() as catalog:
         if catalog is not None:
@@ -430,8 +438,8 @@ def embed_file(
         bytes_written=written,
         sha256=sha,
         sidecars=tuple(sidecars),
-        metadata_in=embedded.metadata_in,
-        warnings=embedded.warnings,
+        metadata_in=metadata_in,
+        warnings=warnings,
         width=info.width,
         height=info.height,
     )

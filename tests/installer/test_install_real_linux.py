@@ -140,10 +140,54 @@ def test_extension_dir_without_manifest_says_what_to_pass(env, tmp_path):
     assert "--extension-dir" in result.stderr and "manifest.json" in result.stderr
 
 
-def test_system_install_without_root_fails_clearly(env):
+def test_system_install_without_root_fails_clearly():
+    """Run as an unprivileged user (``nobody`` via setpriv when the tests run as root)."""
     import os
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
 
-    if os.geteuid() == 0:
-        pytest.skip("running as root: a system install would succeed")
-    result = dsexport("install", "--system", "--browser", "chromium", env=env)
-    assert result.returncode == 1 and "sudo dsexport install --system" in result.stderr
+    import platformdirs
+
+    # A world-readable sandbox: pytest's tmp_path is private to the test user.
+    sandbox = Path(tempfile.mkdtemp(prefix="dsexport-nobody-"))
+    try:
+        os.chmod(sandbox, 0o777)
+        shutil.copytree(Path(platformdirs.__file__).parent, sandbox / "pkgs" / "platformdirs")
+        host = Path(__file__).resolve().parents[2] / "host"
+        env = {
+            "HOME": str(sandbox),
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": f"{host}:{sandbox / 'pkgs'}",
+        }
+        prefix: list[str] = []
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if not setpriv:
+                pytest.skip("running as root and setpriv is missing: cannot drop privileges")
+            prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        for python in (sys.executable, "/usr/bin/python3"):
+            probe = [
+                *prefix,
+                python,
+                "-c",
+                "import sys, dsexport; sys.exit(sys.version_info < (3, 10))",
+            ]
+            if subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0:
+                break
+        else:
+            pytest.skip("no Python >= 3.10 with dsexport importable by an unprivileged user")
+        result = subprocess.run(
+            [*prefix, python, "-m", "dsexport", "install", "--system", "--browser", "chromium"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+    assert result.returncode == 1, result.stdout
+    assert "no permission to write in /" in result.stderr
+    assert "sudo dsexport install --system" in result.stderr
+    assert not Path("/etc/chromium/native-messaging-hosts/org.dsexport.host.json").exists()

@@ -1,42 +1,12 @@
-"""Shared test helpers.
-
-``require_tool("exiftool")`` returns the tool's path. Outside CI a missing tool skips the test;
-in CI (``CI=true``) it fails it, because CI installs every tool and a skip would hide a broken step.
-"""
+"""Fixtures shared by every test folder. Helpers live in ``testutil``."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
-IN_CI = os.environ.get("CI") == "true"
+from testutil import IN_CI, require_module, require_tool
 
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path:
-        return path
-    msg = f"{name} is not installed (apt-get install it; .ci/run does)"
-    if IN_CI:
-        pytest.fail(msg)
-    pytest.skip(msg)
-    raise AssertionError  # unreachable; keeps type checkers happy
-
-
-def require_module(name: str):
-    """Import a test-only Python package, with the same CI rule as ``require_tool``."""
-    import importlib
-
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        msg = f"Python package {name} is not installed (pip install -e '.[test]')"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-        raise
+__all__ = ["IN_CI", "require_module", "require_tool"]
 
 
 @pytest.fixture

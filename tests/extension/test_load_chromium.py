@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_module, require_tool
+from testutil import require_module, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = Path(os.environ.get("DSEXPORT_EXTENSION_DIR", ROOT / "extension"))

@@ -374,7 +374,7 @@ def decoded(data: bytes) -> list[tuple]:
 
 
 def exiftool(tmp_path, data: bytes, suffix: str, *args: str) -> str:
-    from conftest import require_tool
+    from testutil import require_tool
 
     tool = require_tool("exiftool")
     path = tmp_path / f"sample.{suffix}"

@@ -7,7 +7,7 @@ import io
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import require_module
+from testutil import require_module
 from dsexport.conventions import a1111
 from dsexport.model import ORIGINS, Metadata
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import require_tool
+from testutil import require_tool
 from dsexport.conventions import a1111, exif
 from dsexport.model import Metadata
 

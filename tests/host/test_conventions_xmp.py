@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import require_tool
+from testutil import require_tool
 from dsexport.conventions import record, xmp
 from dsexport.model import Metadata
 

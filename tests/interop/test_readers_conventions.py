@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import require_module, require_tool
+from testutil import require_module, require_tool
 from dsexport.conventions import a1111, build_payload, read
 from dsexport.formats import jpeg, png, webp
 from dsexport.formats.base import join

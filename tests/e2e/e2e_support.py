@@ -1,0 +1,189 @@
+"""Checks on the files a real browser run wrote: which served original each one is, whether its
+image data is untouched, and what prompt exiftool and ``dsexport inspect`` read back."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dsexport.demo.sample import ExpectedImage
+from imagebytes import image_stream, pixels  # tests/imagebytes.py: independent container readers
+
+REPO = Path(__file__).resolve().parents[2]
+#: The unpacked extension under test; DSEXPORT_E2E_EXTENSION points elsewhere when debugging.
+EXTENSION_DIR = Path(os.environ.get("DSEXPORT_E2E_EXTENSION") or REPO / "extension")
+EXTENSION_ID = "jgaaohokgeldgdegmnjhancfdcganloj"
+GECKO_ID = "dsexport@dsexport.org"
+HOST_NAME = "org.dsexport.host"
+RASTER = ("png", "jpeg", "webp")
+
+
+def _root_helpers():
+    # tests/conftest.py is imported by pytest under the name "conftest", like every conftest.py
+    # here, so `from testutil import …` is ambiguous; load it under a name of its own.
+    spec = importlib.util.spec_from_file_location(
+        "_dsexport_tests_root_conftest", REPO / "tests" / "conftest.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_root = _root_helpers()
+IN_CI: bool = _root.IN_CI
+require_tool = _root.require_tool
+"""Missing tool: skip locally, fail when CI=true (tests/conftest.py)."""
+require_module = _root.require_module
+
+
+def sniff(data: bytes) -> str:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) or b"<svg" in head:
+        return "svg"
+    return "unknown"
+
+
+def rgba(data: bytes):
+    """Decoded pixels normalised to RGBA (a conversion may change the mode, not the picture)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return im.size, im.convert("RGBA").tobytes()
+
+
+def mean_difference(a: bytes, b: bytes) -> float:
+    """Mean absolute per-channel difference of two pictures of one size, both flattened onto
+    white (what a JPEG conversion does with transparency)."""
+    import io
+
+    from PIL import Image, ImageChops, ImageStat
+
+    def flat(data: bytes):
+        with Image.open(io.BytesIO(data)) as im:
+            im = im.convert("RGBA")
+            white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+            return Image.alpha_composite(white, im).convert("RGB")
+
+    stat = ImageStat.Stat(ImageChops.difference(flat(a), flat(b)))
+    return sum(stat.mean) / 3
+
+
+def match_original(data: bytes, expected: list[ExpectedImage]) -> ExpectedImage | None:
+    """The served original whose decoded pixels equal this file's, if any."""
+    mine = pixels(data)
+    for exp in expected:
+        if exp.fmt in RASTER and pixels(exp.body) == mine:
+            return exp
+    return None
+
+
+def assert_same_image_data(saved: bytes, original: ExpectedImage) -> None:
+    """Original mode: same container, same encoded image data byte for byte (only metadata
+    chunks/segments may differ)."""
+    fmt = sniff(saved)
+    assert fmt == original.fmt, f"saved as {fmt}, served as {original.fmt}"
+    assert image_stream(fmt, saved) == image_stream(fmt, original.body), (
+        f"the encoded image data of {original.url} changed on save (re-encoded?)"
+    )
+
+
+def exiftool_many(paths: list[Path], exe: str = "exiftool") -> dict[Path, dict]:
+    if not paths:
+        return {}
+    out = subprocess.run(
+        [exe, "-j", "-G1", "-a", "-charset", "UTF8", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=True,
+    ).stdout
+    return {Path(entry["SourceFile"]): entry for entry in json.loads(out)}
+
+
+def exiftool(path: Path, exe: str = "exiftool") -> dict:
+    return exiftool_many([path], exe)[path]
+
+
+def inspect_many(paths: list[Path]) -> dict[Path, dict]:
+    """``dsexport inspect --json`` as a user runs it, one process for all files."""
+    if not paths:
+        return {}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dsexport", "inspect", "--json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"dsexport inspect failed: {proc.stderr}"
+    data = json.loads(proc.stdout)
+    data = data if isinstance(data, list) else [data]
+    return {Path(entry["file"]): entry for entry in data}
+
+
+def strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def embedded_prompts(wanted: dict[Path, tuple[str, ...]], exe: str = "exiftool") -> dict[Path, str]:
+    """For each file, asserts one of its acceptable prompts is embedded, as both exiftool and
+    ``dsexport inspect`` read it; returns the prompt found per file."""
+    paths = list(wanted)
+    inspected = inspect_many(paths)
+    tags = exiftool_many(paths, exe)
+    found: dict[Path, str] = {}
+    for path, prompts in wanted.items():
+        meta = (inspected[path].get("metadata") or {}).get("prompt")
+        assert meta in prompts, (
+            f"{path.name}: dsexport inspect reads prompt {meta!r}, want {prompts}"
+        )
+        hits = [k for k, v in tags[path].items() if any(meta in s for s in strings(v))]
+        assert hits, (
+            f"{path.name}: exiftool finds the prompt {meta!r} in no tag: {sorted(tags[path])}"
+        )
+        found[path] = meta
+    return found
+
+
+def embedded_prompt(path: Path, prompts: tuple[str, ...], exe: str = "exiftool") -> str:
+    return embedded_prompts({path: prompts}, exe)[path]
+
+
+def saved_files(folder: Path) -> list[Path]:
+    """Image files under ``folder`` (sidecars and the catalog are not images)."""
+    if not folder.exists():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".svg")
+    )
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file in ``folder``: (size, mtime_ns, bytes), to prove nothing else changed."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
+        for p in folder.rglob("*")
+        if p.is_file()
+    }

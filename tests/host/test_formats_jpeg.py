@@ -137,6 +137,13 @@ def test_probe_reads_size_depth_and_c2pa():
     assert jpeg.probe(signed).has_c2pa is True
 
 
+def test_trailing_data_after_eoi_is_kept():
+    data = jpeg_sample("plain") + b"ftypmp42 motion photo video"
+    out = join(jpeg.embed(data, payload()))
+    assert out.endswith(b"\xff\xd9ftypmp42 motion photo video")
+    assert jpeg.probe(data).width == 48
+
+
 def test_missing_eoi_or_sos_is_corrupt():
     data = jpeg_sample("plain")
     with pytest.raises(CorruptImage, match="EOI"):

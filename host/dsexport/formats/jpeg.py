@@ -2,7 +2,8 @@
 
 Segment layout (ITU T.81): ``FFD8`` SOI, then ``FFxx`` + uint16 BE length (counting itself) up
 to the first ``FFDA`` SOS, after which scans, tables between progressive scans and ``FFD9`` EOI
-follow. We copy everything from the first SOS to the end of the file verbatim.
+follow. We copy everything from the first SOS to the end of the file verbatim (trailing data
+after EOI included). A file without EOI is a truncated download.
 
 Our segments go after SOI and after the leading APP0 (JFIF/JFXX) segments, before anything
 else, which is where ExifTool and Pillow put them; that is also before an APP2 MPF header, whose
@@ -131,9 +132,30 @@ def split(data: bytes | memoryview) -> Layout:
         if len(segments) > MAX_SEGMENTS:
             raise corrupt(_FMT, f"more than {MAX_SEGMENTS} segments before the image data")
         pos += 2 + length
-    if size < pos + 2 + length + 2 or bytes(view[size - 2 :]) != b"\xff\xd9":
-        raise corrupt(_FMT, "the file does not end with an EOI marker")
+    if _find_eoi(view, pos + 2 + length) < 0:
+        raise corrupt(_FMT, "no EOI marker after the image data")
     return Layout(segments, start)
+
+
+_SEARCH_BLOCK = 1 << 20
+
+
+def _find_eoi(view: memoryview, start: int) -> int:
+    """Offset of the first EOI after ``start``, or -1.
+
+    Entropy-coded data cannot contain FF D9 (a data byte FF is always followed by 00), so the
+    first one ends the primary image. Bytes after it (a Motion Photo's video, a vendor trailer)
+    are kept verbatim. Usually the file simply ends with EOI, so look there first.
+    """
+    size = len(view)
+    if size - start >= 2 and bytes(view[size - 2 :]) == b"\xff\xd9":
+        return size - 2
+    for block_start in range(start, size, _SEARCH_BLOCK):
+        block = bytes(view[block_start : min(size, block_start + _SEARCH_BLOCK + 1)])
+        found = block.find(b"\xff\xd9")
+        if found >= 0:
+            return block_start + found
+    return -1
 
 
 def _payload(view: memoryview, seg: Segment, limit: int | None = None) -> bytes:

@@ -273,10 +273,7 @@ def extract(data: bytes | memoryview) -> RawFields:
     for key, raw, encoding in _text_chunks(view, chunks):
         if key == XMP_KEYWORD:
             xmp = xmp if xmp is not None else raw
-        elif key not in text:  # the first chunk wins, as in Pillow before IDAT
-            if len(raw) > MAX_TEXT_BYTES:
-                msg = f"PNG: text chunk {key!r} is larger than {MAX_TEXT_BYTES} bytes"
-                raise TooLarge(msg)
+        elif key not in text:  # the first wins: ours sit right after IHDR
             text[key] = decode_text(raw, encoding)
     exif = None
     for c in chunks:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import sys
 
 import pytest
 from installer_helpers import HOST, ORIGIN, dsexport, isolated_env
 
-from dsexport.installer.doctor import PROBLEM, diagnose
+from dsexport.installer.doctor import PROBLEM, diagnose, ping
 from dsexport.installer.linux import Linux
 from dsexport.installer.registry import FakeRegistry
 from dsexport.installer.windows import Windows
@@ -207,3 +208,58 @@ def test_windows_registry_key_pointing_nowhere_is_reported(home):
     found = [f for f in report.problems if f.check == "registry"]
     assert len(found) == 1 and "not an absolute path" in found[0].message
     assert found[0].fix == "dsexport install --browser chrome"
+
+
+def test_macos_managed_preferences_policy_is_reported(home, tmp_path):
+    import plistlib
+
+    from dsexport.installer.macos import MacOS
+
+    prefs = tmp_path / "root/Library/Managed Preferences"
+    prefs.mkdir(parents=True)
+    (prefs / "com.microsoft.Edge.plist").write_bytes(
+        plistlib.dumps({"NativeMessagingUserLevelHosts": False})
+    )
+    mac = MacOS(home="/Users/me", env={}, exists=lambda p: False, which=lambda n: None)
+    report = diagnose(mac, ping=False, policy_root=str(tmp_path / "root"))
+    (found,) = [f for f in report.problems if f.check == "policy"]
+    assert found.section == "Policies (Microsoft Edge)"
+    assert "com.microsoft.Edge.plist" in found.message
+
+
+# ------------------------------------------------------------------------------ ping
+
+
+def script(tmp_path, body: str) -> str:
+    path = tmp_path / "fake-host"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sh scripts")
+def test_ping_reports_a_hung_host(tmp_path):
+    ok, message = ping([script(tmp_path, "sleep 30\n"), ORIGIN], timeout=0.5)
+    assert not ok and "no reply within" in message
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sh scripts")
+def test_ping_reports_exit_without_reply_with_stderr(tmp_path):
+    ok, message = ping([script(tmp_path, "echo 'boom: no module' >&2\nexit 3\n"), ORIGIN])
+    assert not ok
+    assert "exited without replying" in message and "exit status 3" in message
+    assert "boom: no module" in message
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sh scripts")
+def test_ping_reports_an_error_reply(tmp_path):
+    reply = json.dumps({"id": 1, "ok": False, "error": {"code": "internal", "message": "x"}})
+    frame = "".join(f"\\{b:03o}" for b in struct.pack("=I", len(reply)))
+    body = f"head -c 4 >/dev/null\nprintf '{frame}'\nprintf '%s' '{reply}'\n"
+    ok, message = ping([script(tmp_path, body), ORIGIN])
+    assert not ok and "answered with an error: internal: x" in message
+
+
+def test_ping_of_missing_program_says_cannot_start(tmp_path):
+    ok, message = ping([str(tmp_path / "nope"), ORIGIN])
+    assert not ok and message.startswith("cannot start")

@@ -38,6 +38,13 @@ def run(args: argparse.Namespace) -> int:
     record = state.load(Path(path))
     if record is None:
         print(f"Nothing to uninstall: there is no install record at {path}.")
+        other = platform.state_path(not args.system)
+        if Path(other).exists():
+            again = "dsexport uninstall" if args.system else "sudo dsexport uninstall --system"
+            print(
+                f"There is one for a {'user' if args.system else 'system-wide'} install at "
+                f"{other}: run `{again}`."
+            )
         return 0
     ops = platform.uninstall_plan(record, path)
     if args.dry_run:

@@ -399,8 +399,9 @@ def ping(argv: list[str], timeout: float = PING_TIMEOUT) -> tuple[bool, str]:
         hung = reader.is_alive()
         with contextlib.suppress(OSError):
             proc.stdin.close()
+        # A host that answered exits at EOF on stdin; one that did not answer gets no more time.
         try:
-            proc.wait(timeout=3)
+            proc.wait(timeout=0 if hung else 3)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

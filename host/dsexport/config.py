@@ -386,7 +386,9 @@ def _write(path: Path, stored: Mapping[str, Any]) -> None:
     from dsexport import storage
 
     text = json.dumps(dict(stored), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    storage.write_atomic(path, [text.encode("utf-8")], mode=0o600)
+    # A config.json symlinked into a dotfiles repository stays a link: we replace its target.
+    target = Path(os.path.realpath(path))
+    storage.write_atomic(target, [text.encode("utf-8")], mode=0o600)
 
 
 @contextlib.contextmanager

@@ -399,6 +399,10 @@ def _first_words(text: str, n: int) -> str:
     if text[n] == " ":
         return text[:n].rstrip(" ")
     cut = _safe_cut(text, n)
+    if cut == 0:  # one grapheme longer than n code points (a ZWJ emoji): keep it whole
+        cut = n
+        while cut < len(text) and (_is_extender(text[cut]) or text[cut - 1] == "\u200d"):
+            cut += 1
     space = text.rfind(" ", 0, cut)
     if space >= n // 2:
         return text[:space].rstrip(" ")

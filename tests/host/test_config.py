@@ -235,3 +235,14 @@ def test_concurrent_sets_neither_corrupt_nor_lose_keys(home):
     }
     leftovers = [p.name for p in paths.config_dir().iterdir()]
     assert sorted(leftovers) == ["config.json", "config.json.lock"]
+
+
+def test_a_symlinked_config_file_stays_a_link(home, tmp_path):
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "dsexport.json").write_text("{}")
+    paths.config_file().parent.mkdir(parents=True)
+    paths.config_file().symlink_to(dotfiles / "dsexport.json")
+    config.set_values({"quality": 70})
+    assert paths.config_file().is_symlink()
+    assert json.loads((dotfiles / "dsexport.json").read_text()) == {"quality": 70}

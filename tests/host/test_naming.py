@@ -460,3 +460,8 @@ def test_hash_fallback_counts_toward_the_path_limit():
 def test_emoji_newer_than_this_pythons_unicode_data_are_kept():
     # U+1FAE8 (Unicode 15) is "unassigned" in older Unicode databases; it must not become "_".
     assert render("{prompt}", prompt="shaking \U0001fae8 face") == "shaking \U0001fae8 face.png"
+
+
+def test_a_single_grapheme_longer_than_n_is_kept_whole():
+    family = "👨\u200d👩\u200d👧\u200d👦"  # 7 code points, one grapheme
+    assert render("{prompt:3}", prompt=family + " and more") == family + ".png"

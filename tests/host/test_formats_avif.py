@@ -53,3 +53,16 @@ def test_embed_refuses_so_the_pipeline_writes_a_sidecar():
 def test_box_past_the_end_is_corrupt():
     with pytest.raises(CorruptImage):
         avif.probe(avif_sample()[:-5])
+
+
+def test_animated_avif_is_reported_as_animated():
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("RGB", (20, 10), c) for c in ("red", "blue", "green")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "AVIF", save_all=True, append_images=frames[1:], duration=100)
+    info = avif.probe(buf.getvalue())
+    assert info.animated is True
+    assert (info.width, info.height) == (20, 10)

@@ -190,3 +190,33 @@ def test_mmap_input_can_be_closed_after_success_and_after_errors(tmp_path, name,
                     call(view)
                 view.release()
                 mapped.close()  # raises BufferError if anything still holds a view
+
+
+def test_importing_formats_and_sniff_does_not_import_pillow_or_piexif():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dsexport.formats, dsexport.sniff; "
+        "print(sorted(m for m in ('PIL', 'piexif', 'xml.etree.ElementTree') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_capabilities_cover_every_format_and_say_why_not():
+    from PIL import features
+
+    from dsexport.formats import capabilities
+
+    caps = capabilities()
+    assert set(caps) == set(FORMATS)
+    assert caps["png"] == {"write": True, "embed": True, "reason": None}
+    assert caps["jpeg"]["write"] is True
+    assert caps["webp"]["write"] == bool(features.check("webp"))
+    assert caps["avif"]["write"] == bool(features.check("avif"))
+    assert caps["avif"]["embed"] is False and "sidecar" in caps["avif"]["reason"]
+    for name in ("gif", "svg"):
+        assert caps[name]["write"] is False and caps[name]["reason"]
+    for entry in caps.values():
+        assert (entry["reason"] is None) == (entry["write"] and entry["embed"])

@@ -223,7 +223,7 @@ async function readInPage(tabId, href) {
 }
 
 /** Runs in the page. Keep it free of outside references: it is serialised by executeScript. */
-async function pageRead(href, maxBytes, previewPath) {
+export async function pageRead(href, maxBytes, previewPath) {
   try {
     const url = new URL(href, location.href);
     const init = { credentials: "include" };

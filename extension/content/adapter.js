@@ -482,7 +482,7 @@ export function selfCheck(document, location) {
   const { id, kind } = conversationIdentity(location, null);
   if (!id) return { ok: true, problems };
   const root = queryOne(document, "listRoot");
-  if (!root) problems.push("list-root-missing: no .ds-virtual-list-visible-items on a conversation URL");
+  if (!root) problems.push(`list-root-missing: no ${SELECTORS.listRoot[0]} on a conversation URL`);
   const rows = readRows(document);
   if (rows.length === 0) {
     problems.push("no-rows: no message rows found on a conversation URL");
@@ -490,7 +490,7 @@ export function selfCheck(document, location) {
   }
   if (!document.querySelector(SELECTORS.message[0])) problems.push(`ds-message-missing: no ${SELECTORS.message[0]}; rows found only by fallback`);
   if (!queryAll(document, "markdown").some((el) => !closestAny(el, "sidebar"))) {
-    problems.push("ds-markdown-missing: no .ds-markdown in any row");
+    problems.push(`ds-markdown-missing: no ${SELECTORS.markdown[0]} in any row`);
   }
   for (let i = 1; i < rows.length; i++) {
     if (rows[i].role === rows[i - 1].role) {
@@ -501,7 +501,7 @@ export function selfCheck(document, location) {
   const users = rows.filter((r) => r.role === "user");
   // Share pages show the prompt as plain text (§3.1), so only chat pages must have the class.
   if (kind === "chat" && users.length > 0 && users.every((r) => !queryOne(r.message, "userText"))) {
-    problems.push("user-text-fallback: no .ds-collapsible-text in user rows; prompts read from the whole bubble");
+    problems.push(`user-text-fallback: no ${SELECTORS.userText[0]} in user rows; prompts read from the whole bubble`);
   }
   return { ok: problems.length === 0, problems };
 }

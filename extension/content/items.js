@@ -126,7 +126,9 @@ export function signedPathToUrl(signedPath, base = `https://${QUIRKS.uploadHost}
     return null;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return null;
-  if (url.pathname.endsWith(QUIRKS.uploadPath)) url.searchParams.set("ty", QUIRKS.uploadTyOriginal);
+  // Only the known shape: anything else in signed_path is not an upload we can fetch.
+  if (!url.pathname.endsWith(QUIRKS.uploadPath) || !url.searchParams.get("file_id")) return null;
+  url.searchParams.set("ty", QUIRKS.uploadTyOriginal);
   return url.href;
 }
 

@@ -1,0 +1,169 @@
+// Tests for extension/background/scan.js with in-memory stubs of the browser APIs (the real
+// browsers are exercised by the e2e tests against the demo server).
+
+import { describe, it, beforeEach, afterEach } from "node:test";
+import assert from "node:assert/strict";
+
+import { scanTab, fetchImageBytes, candidateUrls, decodeDataUrl, svgBytes, checkedImageBytes, pageRead } from "../../extension/background/scan.js";
+
+const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+const b64 = (bytes) => Buffer.from(bytes).toString("base64");
+
+function stubBrowser({ onSend, onExecute, tabUrl = "https://chat.deepseek.com/a/chat/s/abc" }) {
+  const calls = { send: [], execute: [] };
+  globalThis.chrome = {
+    tabs: {
+      sendMessage: async (tabId, message) => {
+        calls.send.push(message);
+        return onSend(message, calls);
+      },
+      get: async () => ({ url: tabUrl }),
+    },
+    scripting: {
+      executeScript: async (details) => {
+        calls.execute.push(details);
+        return onExecute ? onExecute(details, calls) : [{ result: undefined }];
+      },
+    },
+  };
+  return calls;
+}
+
+let savedFetch;
+beforeEach(() => {
+  savedFetch = globalThis.fetch;
+});
+afterEach(() => {
+  delete globalThis.chrome;
+  globalThis.fetch = savedFetch;
+});
+
+describe("scanTab", () => {
+  it("asks the content script and unwraps its reply", async () => {
+    const calls = stubBrowser({ onSend: () => ({ ok: true, result: { images: [], turns: [] } }) });
+    assert.deepEqual(await scanTab(7), { images: [], turns: [] });
+    assert.deepEqual(calls.send, [{ type: "dsexport:scan", sweep: false }]);
+    assert.equal(calls.execute.length, 0);
+  });
+
+  it("injects the bridge (MAIN world) and the entry script when nobody answers", async () => {
+    let injected = false;
+    const calls = stubBrowser({
+      onSend: (message) => {
+        if (!injected) throw new Error("Could not establish connection. Receiving end does not exist.");
+        return message.type === "dsexport:ping" ? { ok: true, result: { ready: true } } : { ok: true, result: { images: [1] } };
+      },
+      onExecute: (details) => {
+        if (details.files?.includes("content/entry.js")) injected = true;
+        return [{}];
+      },
+    });
+    assert.deepEqual(await scanTab(7, { sweep: true }), { images: [1] });
+    assert.deepEqual(calls.execute.map((d) => [d.files[0], d.world ?? "ISOLATED"]), [["content/page-bridge.js", "MAIN"], ["content/entry.js", "ISOLATED"]]);
+    assert.deepEqual(calls.send.at(-1), { type: "dsexport:scan", sweep: true });
+  });
+
+  it("turns an adapter failure into a coded error", async () => {
+    stubBrowser({ onSend: () => ({ ok: false, error: { code: "page_unreachable", message: "boom" } }) });
+    await assert.rejects(scanTab(7), (err) => err.code === "page_unreachable" && /boom/.test(err.message));
+  });
+});
+
+describe("fetchImageBytes", () => {
+  it("returns a diagram's SVG markup as UTF-8, adding the namespace if missing", async () => {
+    const bytes = await fetchImageBytes(1, { kind: "diagram", svg: "<svg viewBox='0 0 1 1'><text>图</text></svg>" });
+    assert.equal(new TextDecoder().decode(bytes), `<svg xmlns="http://www.w3.org/2000/svg" viewBox='0 0 1 1'><text>图</text></svg>`);
+  });
+
+  it("decodes data: URLs without asking anyone", async () => {
+    assert.deepEqual(await fetchImageBytes(1, { kind: "generated", src: `data:image/png;base64,${b64(PNG)}` }), PNG);
+    assert.deepEqual(decodeDataUrl("data:image/svg+xml,%3Csvg%2F%3E"), new TextEncoder().encode("<svg/>"));
+    assert.throws(() => decodeDataUrl("data:text/html,<b>"), /not a data:image URL/);
+  });
+
+  it("reads blob: URLs inside the page (MAIN world)", async () => {
+    const calls = stubBrowser({ onSend: () => null, onExecute: () => [{ result: { type: "image/png", data: b64(PNG) } }] });
+    const bytes = await fetchImageBytes(3, { kind: "generated", src: "blob:https://chat.deepseek.com/1234" });
+    assert.deepEqual(bytes, PNG);
+    assert.equal(calls.execute[0].world, "MAIN");
+    assert.equal(calls.execute[0].args[0], "blob:https://chat.deepseek.com/1234");
+  });
+
+  it("reads same-origin URLs in the page and other hosts in the background", async () => {
+    const fetched = [];
+    globalThis.fetch = async (url, init) => {
+      fetched.push([url, init.credentials]);
+      return new Response(PNG, { status: 200, headers: { "content-type": "image/png" } });
+    };
+    const calls = stubBrowser({ onSend: () => null, onExecute: () => [{ result: { type: "image/png", data: b64(PNG) } }] });
+    await fetchImageBytes(3, { kind: "generated", src: "https://chat.deepseek.com/static/a.png" });
+    assert.equal(calls.execute.length, 1);
+    assert.deepEqual(fetched, []);
+    await fetchImageBytes(3, { kind: "generated", src: "https://image.pollinations.ai/prompt/a?seed=1" });
+    assert.deepEqual(fetched, [["https://image.pollinations.ai/prompt/a?seed=1", "include"]]);
+    assert.equal(calls.execute.length, 1);
+  });
+
+  it("refuses a verification page and falls back from the raw upload to the large preview", async () => {
+    const fetched = [];
+    globalThis.fetch = async (url) => {
+      fetched.push(url);
+      if (url.includes("ty=r")) return new Response("<!doctype html><title>Human Verification</title>", { status: 200, headers: { "content-type": "text/html" } });
+      return new Response(PNG, { status: 200, headers: { "content-type": "image/png" } });
+    };
+    stubBrowser({ onSend: () => null, onExecute: () => [{ result: { error: "TypeError: Failed to fetch" } }] });
+    const src = "https://files.deepseeksvc.com/api/file?file_id=file-1&state=s&ty=r";
+    const bytes = await fetchImageBytes(3, { kind: "uploaded", src });
+    assert.deepEqual(bytes, PNG);
+    assert.deepEqual(fetched, [src, "https://files.deepseeksvc.com/api/file?file_id=file-1&state=s&ty=p"]);
+  });
+
+  it("reports every attempt when nothing works", async () => {
+    globalThis.fetch = async () => new Response("nope", { status: 404 });
+    stubBrowser({ onSend: () => null, onExecute: () => [{ result: { error: "HTTP 404" } }] });
+    await assert.rejects(fetchImageBytes(3, { kind: "generated", src: "https://example.org/x.png" }), (err) => err.code === "fetch_failed" && /HTTP 404/.test(err.message));
+  });
+
+  it("rejects items without a readable source", async () => {
+    await assert.rejects(fetchImageBytes(1, { kind: "generated", src: "file:///etc/passwd" }), (err) => err.code === "fetch_failed");
+    await assert.rejects(fetchImageBytes(1, { kind: "diagram", svg: "<script>x</script>" }), (err) => err.code === "fetch_failed");
+  });
+});
+
+describe("helpers", () => {
+  it("candidateUrls adds the preview size only for raw uploads", () => {
+    assert.deepEqual(candidateUrls("https://example.org/a.png"), ["https://example.org/a.png"]);
+    assert.deepEqual(candidateUrls("https://files.deepseeksvc.com/api/file?file_id=f&ty=r"), [
+      "https://files.deepseeksvc.com/api/file?file_id=f&ty=r",
+      "https://files.deepseeksvc.com/api/file?file_id=f&ty=p",
+    ]);
+  });
+
+  it("checkedImageBytes lets SVG through and stops HTML and JSON", () => {
+    assert.ok(checkedImageBytes(new TextEncoder().encode("<svg xmlns='x'/>"), "image/svg+xml", "https://x/a.svg"));
+    assert.throws(() => checkedImageBytes(new TextEncoder().encode('{"error":"invalid signature"}'), "application/json", "https://x/a"), /instead of an image/);
+    assert.throws(() => checkedImageBytes(new Uint8Array(), "image/png", "https://x/a"), /no bytes/);
+  });
+
+  it("svgBytes refuses markup that is not an SVG", () => {
+    assert.throws(() => svgBytes("<div/>"), /no SVG markup/);
+  });
+
+  it("pageRead follows a legacy preview answer with the page's token", async () => {
+    const seen = [];
+    globalThis.location = new URL("https://chat.deepseek.com/a/chat/s/x");
+    globalThis.localStorage = { getItem: () => JSON.stringify({ value: "tok" }) };
+    globalThis.fetch = async (url, init) => {
+      seen.push([url, init.headers?.authorization]);
+      return new Response(JSON.stringify({ data: { biz_data: { url: "https://files.deepseeksvc.com/signed" } } }), { headers: { "content-type": "application/json" } });
+    };
+    try {
+      const result = await pageRead("/api/v0/file/preview?file_id=f", 1000, "/api/v0/file/preview");
+      assert.deepEqual(result, { redirect: "https://files.deepseeksvc.com/signed" });
+      assert.deepEqual(seen, [["https://chat.deepseek.com/api/v0/file/preview?file_id=f", "Bearer tok"]]);
+    } finally {
+      delete globalThis.location;
+      delete globalThis.localStorage;
+    }
+  });
+});

@@ -15,7 +15,7 @@ from format_samples import (
     xmp_packet,
 )
 
-from dsexport.errors import CorruptImage, TooLarge
+from dsexport.errors import CorruptImage, TooLarge, UnsupportedFormat
 from dsexport.formats import Payload, jpeg
 from dsexport.formats.base import join
 
@@ -135,6 +135,35 @@ def test_probe_reads_size_depth_and_c2pa():
     jumbf = b"JP\0\x01\0\0\0\x01" + struct.pack(">I", 24) + b"jumb" + b"\0" * 16 + b"c2pa"
     signed = data[:2] + b"\xff\xeb" + struct.pack(">H", len(jumbf) + 2) + jumbf + data[2:]
     assert jpeg.probe(signed).has_c2pa is True
+
+
+def _with_segments(data: bytes, *extra: tuple[int, bytes]) -> bytes:
+    segs, scan = jpeg_segments(data)
+    segs = segs[:1] + list(extra) + segs[1:]
+    body = b"".join(bytes((0xFF, m)) + struct.pack(">H", len(d) + 2) + d for m, d in segs)
+    return b"\xff\xd8" + body + scan
+
+
+def test_mpo_segments_before_the_mpf_index_keep_its_offsets_valid():
+    from PIL import Image
+
+    frames = [Image.new("RGB", (16, 16), c) for c in ("red", "blue")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "MPO", save_all=True, append_images=frames[1:])
+    data = buf.getvalue()
+    out = join(jpeg.embed(data, payload()))
+    with Image.open(io.BytesIO(out)) as im:
+        assert im.n_frames == 2
+        im.seek(1)
+        assert im.convert("RGB").getpixel((8, 8))[2] > 200  # the second picture is still blue
+
+
+def test_metadata_after_the_mpf_index_is_left_alone():
+    mpf = (APP2, b"MPF\0MM\0*\0\0\0\x08\0\0")
+    late_xmp = (APP1, jpeg.XMP_HEADER + b"<x/>")
+    data = _with_segments(jpeg_sample("plain"), mpf, late_xmp)
+    with pytest.raises(UnsupportedFormat, match="multi-picture"):
+        jpeg.embed(data, payload())
 
 
 def test_trailing_data_after_eoi_is_kept():

@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import BadRequest, TooLarge
+from ..errors import BadRequest, TooLarge, UnsupportedFormat
 from .base import (
     MAX_XMP_BYTES,
     NS_RDF,
@@ -68,7 +68,7 @@ could otherwise make us build a list of millions of entries (CPU and memory exha
 _FMT = "JPEG"
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-_APP0, _APP1, _APP11, _SOS, _EOI, _COM = 0xE0, 0xE1, 0xEB, 0xDA, 0xD9, 0xFE
+_APP0, _APP1, _APP2, _APP11, _SOS, _EOI, _COM = 0xE0, 0xE1, 0xE2, 0xEB, 0xDA, 0xD9, 0xFE
 
 _NS_NOTE = "http://ns.adobe.com/xmp/note/"
 _RDF = f"{{{NS_RDF}}}RDF"
@@ -268,12 +268,21 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
         parts.copy(seg.start, seg.end)
     for seg_bytes in new:
         parts.add(seg_bytes)
+    mpf_seen = False
     for seg in segments[lead:]:
-        if _is_xmp(view, seg) or _is_xmp_ext(view, seg):
-            continue
-        if payload.exif is not None and _is_exif(view, seg):
-            continue
-        parts.copy(seg.start, seg.end)
+        drop = _is_xmp(view, seg) or _is_xmp_ext(view, seg)
+        drop = drop or (payload.exif is not None and _is_exif(view, seg))
+        if drop and mpf_seen:
+            # MPF offsets to the other pictures count from the MPF header; removing bytes after
+            # it would point them into the wrong place. The pipeline falls back to a sidecar.
+            msg = (
+                "this multi-picture JPEG stores its metadata after the MPF index, so it cannot "
+                "be changed without breaking the links to its other pictures"
+            )
+            raise UnsupportedFormat(msg)
+        mpf_seen = mpf_seen or (seg.marker == _APP2 and _payload(view, seg, 4) == b"MPF\0")
+        if not drop:
+            parts.copy(seg.start, seg.end)
     parts.copy(layout.scan_start, len(view))
     return parts.result()
 

@@ -216,3 +216,25 @@ def test_concurrent_hosts_save_the_same_image_exactly_once(tmp_path):
     assert [p.name for p in root.iterdir()] == ["same.png"]
     with open_catalog(db_path) as cat:
         assert cat.count() == 1
+
+
+def _open_and_add(args):
+    db_path, worker = args
+    with open_catalog(db_path) as cat:
+        cat.add(path=f"/images/{worker}.png", sha256=SHA, format="png", size=worker)
+    return worker
+
+
+def test_many_processes_creating_the_catalog_at_once(tmp_path):
+    db_path = str(tmp_path / "fresh.sqlite3")
+    ctx = multiprocessing.get_context("spawn")
+    for _ in range(2):  # the first round creates the file, the second opens it
+        with ctx.Pool(8) as pool:
+            assert sorted(pool.map(_open_and_add, [(db_path, w) for w in range(8)])) == list(
+                range(8)
+            )
+    with open_catalog(db_path) as cat:
+        assert cat.count() == 8
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    conn.close()

@@ -239,7 +239,7 @@ def script(tmp_path, body: str) -> str:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sh scripts")
 def test_ping_reports_a_hung_host(tmp_path):
-    ok, message = ping([script(tmp_path, "sleep 30\n"), ORIGIN], timeout=0.5)
+    ok, message = ping([script(tmp_path, "exec sleep 30\n"), ORIGIN], timeout=0.5)
     assert not ok and "no reply within" in message
 
 

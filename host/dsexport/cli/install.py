@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from dsexport.errors import BadRequest, NotFound
@@ -62,7 +63,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=[],
         metavar="DIR",
         help="write the Chromium manifest into DIR/NativeMessagingHosts, for a browser started "
-        "with --user-data-dir=DIR; without --browser, only these folders are registered",
+        "with --user-data-dir=DIR (Linux, macOS); without --browser, only these folders are "
+        "registered",
     )
     p.set_defaults(func=run)
     return p
@@ -78,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
         read_ids,
     )
 
+    if args.user_data_dir and sys.platform == "win32":
+        msg = "--user-data-dir does not work on Windows: Chrome looks only in the registry there"
+        raise BadRequest(msg)
     ext_dir = Path(args.extension_dir).resolve() if args.extension_dir else find_extension_dir()
     if ext_dir is None:
         msg = (

@@ -36,6 +36,7 @@ def test_pillow_reads_the_comment():
     with Image.open(io.BytesIO(join(gif.embed(gif_sample("animated"), p)))) as im:
         assert im.info["comment"].decode("utf-8") == p.parameters
         assert im.n_frames == 3
+        assert im.info["loop"] == 0  # the NETSCAPE loop extension still counts
 
 
 def test_gif87a_is_upgraded_to_gif89a():

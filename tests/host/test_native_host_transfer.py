@@ -67,6 +67,7 @@ def test_memory_for_a_40_mb_transfer_stays_under_twice_the_image(home):
         after_chunks = peak_rss(h.proc.pid)
         h.result("transfer_commit", transfer_id=tid, metadata={"prompt": "x"})
         growth = peak_rss(h.proc.pid) - baseline
-        # Receiving costs one chunk (plus its base64), not the image.
-        assert after_chunks - baseline < 24 * 1024 * 1024, after_chunks - baseline
+        # Receiving costs a few chunk-sized buffers (frame, text, bytes, allocator slack), not
+        # the image: holding the chunks would grow by more than the whole image.
+        assert after_chunks - baseline < 0.75 * len(png), after_chunks - baseline
         assert growth <= 2 * len(png), f"peak grew by {growth / len(png):.2f}x the image"

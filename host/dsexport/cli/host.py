@@ -51,3 +51,11 @@ def run_argv(argv: list[str]) -> int:
     from dsexport.native.server import main
 
     return main(argv)
+
+
+def console_main() -> int:
+    """Entry point for a ``dsexport-host`` console script (``dsexport-host = "dsexport.cli.host:
+    console_main"``): on Windows Chrome can start an ``.exe`` host directly, without ``cmd.exe``."""
+    import sys
+
+    return run_argv(sys.argv[1:])

@@ -78,27 +78,31 @@ def _get(req: Request, name: str, kind: type | tuple[type, ...], *, required: bo
 _JSON_NAMES = {"str": "a string", "int": "an integer", "dict": "an object", "list": "a list"}
 
 
+_BASE64: Any = None
+
+
 def _base64(text: str, what: str) -> bytes:
     """Strict, padded base64 (what ``btoa`` and ``FileReader`` produce); a ``data:…;base64,``
-    prefix is tolerated (``FileReader.readAsDataURL``)."""
+    prefix is tolerated (``FileReader.readAsDataURL``).
+
+    Checked with one regex and decoded straight from the ``str`` (``binascii`` reads ASCII text
+    in place): ``base64.b64decode`` would first copy a 5.6 MB chunk to bytes.
+    """
+    global _BASE64
     import binascii
+    import re
 
     if text.startswith("data:"):
         head, sep, text = text.partition(",")
         if not sep or not head.endswith(";base64"):
             msg = f"'{what}' is a data URL without base64 data"
             raise BadRequest(msg)
-    body = text.rstrip("=")
-    if len(text) % 4 or len(text) - len(body) > 2 or "=" in body:
-        msg = f"'{what}' is not valid base64 (bad length or padding)"
+    if _BASE64 is None:
+        _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+    if len(text) % 4 or not _BASE64.fullmatch(text):
+        msg = f"'{what}' is not valid base64 (standard alphabet, padded to a multiple of 4)"
         raise BadRequest(msg)
-    import base64
-
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as err:
-        msg = f"'{what}' is not valid base64 ({err})"
-        raise BadRequest(msg) from None
+    return binascii.a2b_base64(text)
 
 
 def _metadata(req: Request, name: str = "metadata"):

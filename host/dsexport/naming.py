@@ -330,7 +330,7 @@ def _field_text(field: _Field, values: dict) -> str:
     if name == "index":
         if value is None:
             return ""
-        return str(value).zfill(width or 0)
+        return clean(str(value)).zfill(width or 0)
     if value is None:
         return PLACEHOLDERS[name]
     if name == "hash" and width:

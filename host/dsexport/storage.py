@@ -346,12 +346,9 @@ def _write_new_paths(root: Path, folders: list[str], filename: str, parts: Parts
             except OSError as err:
                 if err.errno not in _NO_LINKS and not _is_windows_no_link(err):
                     raise _io_error(err, os.path.join(folder, name)) from err
-                try:
-                    # os.rename refuses to replace an existing file on Windows.
-                    os.rename(tmp_path, os.path.join(folder, name))
-                except FileExistsError:
-                    continue
-                return name
+                if _rename_no_replace(tmp_path, os.path.join(folder, name)):
+                    return name
+                continue
             os.unlink(tmp_path)
             return name
         msg = f"{os.path.join(folder, filename)} and {MAX_COLLISIONS} variants all exist"
@@ -360,6 +357,32 @@ def _write_new_paths(root: Path, folders: list[str], filename: str, parts: Parts
         with contextlib.suppress(OSError):
             os.unlink(tmp_path)
         raise
+
+
+def _rename_no_replace(src: str, dst: str) -> bool:
+    """Move ``src`` to ``dst`` unless ``dst`` exists; False if it does."""
+    if os.name == "nt":
+        # Windows' rename (MoveFileEx without REPLACE_EXISTING) refuses an existing target.
+        try:
+            os.rename(src, dst)
+        except FileExistsError:
+            return False
+        return True
+    # POSIX rename replaces silently: reserve the name with O_EXCL first, then rename onto it.
+    try:
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o644)
+    except FileExistsError:
+        return False
+    except OSError as err:
+        raise _io_error(err, os.path.dirname(dst)) from err
+    os.close(fd)
+    try:
+        os.replace(src, dst)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(dst)
+        raise _io_error(err, os.path.dirname(dst)) from err
+    return True
 
 
 def _is_link_or_junction(path: Path) -> bool:

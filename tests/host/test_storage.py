@@ -460,3 +460,20 @@ def test_a_killed_writer_never_leaves_a_partial_file_under_the_final_name(tmp_pa
     names = files_under(tmp_path)
     assert not (tmp_path / "d" / "cat.png").exists()
     assert all(Path(n).name.startswith(storage.TEMP_PREFIX) for n in names), names
+
+
+def test_file_systems_without_hard_links_still_never_overwrite(impl, tmp_path, monkeypatch):
+    # FAT/exFAT refuse link() with EPERM; the fallback reserves the name with O_EXCL first.
+    import errno
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    (tmp_path / "cat.png").write_bytes(b"user's")
+    monkeypatch.setattr(os, "link", no_links)
+    first = storage.write_new(tmp_path, "cat.png", [b"one"])
+    second = storage.write_new(tmp_path, "cat.png", [b"two"])
+    assert (first.name, second.name) == ("cat (2).png", "cat (3).png")
+    assert (tmp_path / "cat.png").read_bytes() == b"user's"
+    assert (first.read_bytes(), second.read_bytes()) == (b"one", b"two")
+    assert files_under(tmp_path) == ["cat (2).png", "cat (3).png", "cat.png"]

@@ -2,14 +2,14 @@
 // The onMessage listener only checks the sender and looks the handler up.
 import { api, isDeepSeekUrl } from "../shared/browser.js";
 import { DsExtError } from "../shared/errors.js";
-import { PAGE_IMAGES, errorReply, okReply } from "../shared/messages.js";
-import { isTabId } from "../shared/validate.js";
-import { showCount } from "./badge.js";
+import { PAGE_HEALTH, PAGE_IMAGES, errorReply, okReply } from "../shared/messages.js";
+import { cleanText, isTabId } from "../shared/validate.js";
+import { showCount, showHealth } from "./badge.js";
 import { embedDownload, recentCaptures } from "./downloads.js";
 import { hostStatus as pingHost, sendOnce } from "./native.js";
 import { jobStatus, lastSummary, saveImage, saveTab, scanTab } from "./save.js";
 import { senderKind } from "./sender.js";
-import { rememberHostConfig } from "./state.js";
+import { KEYS, getSession, rememberHostConfig, setSession } from "./state.js";
 
 /** hostStatus() → {installed, ok, version?, capabilities?, limits?, error?}; refreshes auto_capture. */
 export async function hostStatus() {
@@ -67,8 +67,12 @@ async function diagnostics({ tabId }) {
       } catch (err) {
         page.scanError = { code: err?.code ?? "internal", message: String(err?.message ?? err) };
       }
+      page.selfCheck = (await getSession(KEYS.pageHealth, {}))[tabId] ?? null;
       try {
-        page.adapter = await api.tabs.sendMessage(tabId, { type: "diagnostics" });
+        // The adapter answers {ok, result}; prompts are left out unless includeText is set.
+        const reply = await api.tabs.sendMessage(tabId, { type: "dsexport:diagnostics" });
+        if (reply?.ok) page.adapter = reply.result;
+        else page.adapterError = String(reply?.error?.message ?? "no answer");
       } catch (err) {
         page.adapterError = String(err?.message ?? err);
       }
@@ -76,6 +80,24 @@ async function diagnostics({ tabId }) {
     }
   }
   return report;
+}
+
+const HEALTH_TABS_CAP = 50;
+
+/** The adapter's self-check for a tab: kept for diagnostics, and shown as an amber badge. */
+async function pageHealth({ ok, problems, selectorsVersion }, tabId) {
+  const entry = {
+    ok: ok === true,
+    problems: (Array.isArray(problems) ? problems : []).slice(0, 20).map((p) => cleanText(p, 500)).filter(Boolean),
+    selectorsVersion: cleanText(selectorsVersion, 64) ?? "",
+    at: new Date().toISOString(),
+  };
+  const all = await getSession(KEYS.pageHealth, {});
+  delete all[tabId];
+  all[tabId] = entry;
+  for (const old of Object.keys(all).slice(0, -HEALTH_TABS_CAP)) delete all[old];
+  await setSession(KEYS.pageHealth, all);
+  await showHealth(tabId, entry.ok);
 }
 
 export const HANDLERS = {
@@ -98,10 +120,11 @@ export const HANDLERS = {
     if (!Number.isSafeInteger(count) || count < 0) throw new DsExtError("bad_request", "count must be a whole number");
     return showCount(sender.tab.id, count);
   },
+  [PAGE_HEALTH]: (message, sender) => pageHealth(message, sender.tab.id),
 };
 
 /** The only requests a content script may make; everything else is for extension pages. */
-export const CONTENT_SCRIPT_HANDLERS = new Set([PAGE_IMAGES]);
+export const CONTENT_SCRIPT_HANDLERS = new Set([PAGE_IMAGES, PAGE_HEALTH]);
 
 export function onMessage(message, sender, sendResponse) {
   if (!message || typeof message !== "object" || typeof message.type !== "string") return false;

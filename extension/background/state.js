@@ -34,6 +34,8 @@ export const KEYS = Object.freeze({
   knownImageUrls: "knownImageUrls",
   /** The last save summary per tab, shown when the popup opens after a menu/shortcut save. */
   lastSummaries: "lastSummaries",
+  /** {tabId: {ok, problems, selectorsVersion, at}} the adapter's latest self-check per tab. */
+  pageHealth: "pageHealth",
   /** The last automatic captures, newest first: [{at, path, ok, code?}]. */
   recentCaptures: "recentCaptures",
 });

@@ -22,6 +22,8 @@ const state = {
   selected: new Set(),
   hostOk: false,
   saving: false,
+  /** origin pattern → granted?, for the hosts the images live on (optional_host_permissions). */
+  origins: new Map(),
 };
 
 async function targetTab() {
@@ -169,6 +171,33 @@ function renderScan(scan) {
   updateButtons();
 }
 
+/**
+ * Images may live on any host; the background reads them best with a host permission (no CORS).
+ * Missing ones are offered through a button rather than asked for on Save, so a save never
+ * waits on a dialog; permissions.request runs first thing in that click handler because Firefox
+ * drops the user gesture after an await.
+ */
+async function checkOrigins(images) {
+  state.origins = new Map();
+  for (const item of images) {
+    if (!/^https?:/.test(item.src ?? "")) continue;
+    const pattern = `${new URL(item.src).origin}/*`;
+    if (state.origins.has(pattern)) continue;
+    const granted = await api.permissions.contains({ origins: [pattern] }).catch(() => true);
+    state.origins.set(pattern, granted);
+  }
+  const missing = [...state.origins].filter(([, granted]) => !granted).map(([pattern]) => pattern);
+  $("origins-box").hidden = missing.length === 0;
+  $("origins-list").textContent = missing.map((pattern) => new URL(pattern.slice(0, -1)).host).join(", ");
+}
+
+async function requestOrigins() {
+  const missing = [...state.origins].filter(([, granted]) => !granted).map(([pattern]) => pattern);
+  // Declining is fine: the adapter then reads those images through the page, where CORS allows.
+  await api.permissions.request({ origins: missing }).catch(() => false);
+  await checkOrigins(state.scan.images);
+}
+
 function updateButtons() {
   const images = state.scan?.images.length ?? 0;
   const ready = state.hostOk && !state.saving && images > 0;
@@ -236,12 +265,12 @@ async function save(all) {
   updateButtons();
   try {
     const summary = await call("saveTab", { tabId: state.tabId, options });
-    showProgress({ done: summary.total, total: summary.total });
     renderSummary(summary);
   } catch (err) {
     renderSummary({ total: 0, saved: [], duplicates: 0, failed: [{ id: null, code: err.code, message: err.message }], folder: null });
   } finally {
     state.saving = false;
+    $("progress-box").hidden = true;
     updateButtons();
   }
 }
@@ -265,6 +294,7 @@ function wire() {
   $("save-all").addEventListener("click", () => save(true));
   $("copy-command").addEventListener("click", () => copyText($("install-command").textContent));
   $("copy-diagnostics").addEventListener("click", copyDiagnostics);
+  $("allow-origins").addEventListener("click", requestOrigins);
   api.runtime.onMessage.addListener((message) => {
     if (message?.type === PROGRESS && message.tabId === state.tabId) showProgress(message);
     // No reply: returning nothing lets the sender's promise settle without an answer.
@@ -318,6 +348,7 @@ async function init() {
     return;
   }
   renderScan(scanned.result);
+  await checkOrigins(scanned.result.images);
   await showEarlierSave(tab.id).catch(() => {});
   updateButtons();
 }

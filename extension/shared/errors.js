@@ -31,6 +31,7 @@ export const EXTENSION_ERROR_KEYS = Object.freeze({
   page_unreachable: "errPageUnreachable",
   fetch_failed: "errFetchFailed",
   busy: "errBusy",
+  no_answer: "errNoAnswer",
 });
 
 export const ERROR_KEYS = Object.freeze({ ...HOST_ERROR_KEYS, ...EXTENSION_ERROR_KEYS });

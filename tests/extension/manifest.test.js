@@ -50,5 +50,6 @@ describe("manifest.json", () => {
     };
     assert.deepEqual(documented("API permissions"), [...manifest.permissions].sort());
     assert.deepEqual(documented("Host permissions"), [...manifest.host_permissions].sort());
+    assert.deepEqual(documented("Optional host permissions"), [...(manifest.optional_host_permissions ?? [])].sort());
   });
 });

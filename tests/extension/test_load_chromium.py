@@ -132,6 +132,19 @@ def test_service_worker_starts_under_the_pinned_id(launch):
     assert manifest["commands"]["save-all"]["suggested_key"]["default"] == "Alt+Shift+S"
 
 
+def test_chromium_reports_no_manifest_warnings_or_errors(launch):
+    browser = launch()
+    page = browser.context.new_page()
+    # chrome://extensions exposes what the Extensions page shows, including install warnings
+    # (e.g. an unsupported manifest key) that never reach the console.
+    page.goto("chrome://extensions")
+    infos = page.evaluate("chrome.developerPrivate.getExtensionsInfo()")
+    ours = next(info for info in infos if info["id"] == EXTENSION_ID)
+    assert ours["installWarnings"] == []
+    assert ours["manifestErrors"] == []
+    assert ours["runtimeErrors"] == []
+
+
 def test_host_status_reports_a_missing_host(launch):
     browser = launch()
     status = browser.worker.evaluate("globalThis.dsexport.hostStatus()")

@@ -96,7 +96,9 @@ def replace_file(path: Path, parts: Parts, *, allowed_roots: Sequence[Path]) -> 
     try:
         _check_still_within(dfd, folder, allowed_roots)
         try:
-            st = os.lstat(name, dir_fd=dfd) if _HAVE_DIR_FD else os.lstat(path)
+            st = (
+                os.lstat(name, dir_fd=dfd) if _HAVE_DIR_FD else os.lstat(os.path.join(folder, name))
+            )
         except FileNotFoundError as err:
             msg = f"{path} does not exist"
             raise NotFound(msg) from err
@@ -144,7 +146,10 @@ def write_atomic(path: Path, parts: Parts, *, mode: int = 0o600) -> None:
     except OSError as err:
         raise _io_error(err, str(path.parent)) from err
     folder = str(path.parent)
-    dfd = _open_dir(folder)
+    try:
+        dfd = _open_dir(folder)
+    except OSError as err:
+        raise _io_error(err, folder) from err
     try:
         tmp = _write_temp(dfd, folder, parts, mode=mode)
         try:

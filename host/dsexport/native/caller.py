@@ -32,10 +32,10 @@ INSTALL_STATE_KEY = "allowed_callers"
 """Key in ``<data_dir>/install-state.json``: a list of origins and Firefox IDs the installer
 registered in the host manifests (e.g. a Web Store build's ID)."""
 
-_CHROME_ORIGIN = re.compile(r"chrome-extension://([a-p]{32})/")
-_CHROME_ENTRY = re.compile(r"chrome-extension://([a-p]{32})/?")
-_CHROME_EXTRA_ARG = re.compile(r"--[a-z][a-z-]*(=.*)?", re.DOTALL)
-_FIREFOX_ID = re.compile(r"[A-Za-z0-9._@{}+-]{1,255}")
+_CHROME_ORIGIN = r"chrome-extension://([a-p]{32})/"
+_CHROME_ENTRY = r"chrome-extension://([a-p]{32})/?"
+_CHROME_EXTRA_ARG = r"(?s)--[a-z][a-z-]*(=.*)?"
+_FIREFOX_ID = r"[A-Za-z0-9._@{}+-]{1,255}"
 
 
 class CallerRejected(Exception):
@@ -44,7 +44,7 @@ class CallerRejected(Exception):
 
 def _normalise(entry: str) -> str:
     # The installer may record an origin without Chrome's trailing slash.
-    match = _CHROME_ENTRY.fullmatch(entry.strip())
+    match = re.fullmatch(_CHROME_ENTRY, entry.strip())
     if match:
         return f"chrome-extension://{match.group(1)}/"
     return entry.strip()
@@ -76,15 +76,15 @@ def identify_caller(argv: Sequence[str]) -> str:
         raise CallerRejected(msg)
     first = argv[0]
     if first.startswith("chrome-extension://"):
-        if not _CHROME_ORIGIN.fullmatch(first):
+        if first not in BUILTIN_CALLERS and not re.fullmatch(_CHROME_ORIGIN, first):
             msg = f"malformed extension origin {first[:80]!r}"
             raise CallerRejected(msg)
-        if not all(_CHROME_EXTRA_ARG.fullmatch(a) for a in argv[1:]):
+        if not all(re.fullmatch(_CHROME_EXTRA_ARG, a) for a in argv[1:]):
             msg = "unexpected arguments after the extension origin"
             raise CallerRejected(msg)
         return first
     if len(argv) == 2 and first and not first.startswith("-"):
-        if not _FIREFOX_ID.fullmatch(argv[1]):
+        if not re.fullmatch(_FIREFOX_ID, argv[1]):
             msg = f"malformed Firefox extension id {argv[1][:80]!r}"
             raise CallerRejected(msg)
         return argv[1]

@@ -33,9 +33,9 @@ MAX_OPEN_TRANSFERS = 4
 ABANDONED_AFTER_SECONDS = 10 * 60
 """A transfer untouched this long is deleted (by this host, or by the next one to start)."""
 
-_ID = re.compile(r"[0-9a-f]{32}")
-_PART = re.compile(r"(\d+)-([0-9a-f]{32})\.part")
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_ID = r"[0-9a-f]{32}"
+_PART = r"(\d+)-([0-9a-f]{32})\.part"
+_SHA256 = r"[0-9a-fA-F]{64}"
 
 
 def transfers_dir() -> Path:
@@ -66,7 +66,7 @@ def sweep(folder: Path, *, now: float | None = None) -> int:
     except OSError:
         return 0
     for entry in entries:
-        match = _PART.fullmatch(entry.name)
+        match = re.fullmatch(_PART, entry.name)
         if not match:
             continue
         try:
@@ -153,7 +153,9 @@ class Transfers:
         if size > MAX_IMAGE_BYTES:
             msg = f"image is {size} bytes; the limit is {MAX_IMAGE_BYTES} bytes"
             raise TooLarge(msg)
-        if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.fullmatch(sha256)):
+        if sha256 is not None and (
+            not isinstance(sha256, str) or not re.fullmatch(_SHA256, sha256)
+        ):
             msg = "'sha256' must be 64 hexadecimal digits"
             raise BadRequest(msg)
         self.sweep()
@@ -182,7 +184,7 @@ class Transfers:
         return transfer
 
     def get(self, tid: object) -> Transfer:
-        if not isinstance(tid, str) or not _ID.fullmatch(tid):
+        if not isinstance(tid, str) or not re.fullmatch(_ID, tid):
             msg = "'transfer_id' must be the id returned by transfer_begin"
             raise BadRequest(msg)
         transfer = self._open.get(tid)

@@ -29,21 +29,27 @@ function browserApi() {
 
 // ------------------------------------------------------------------ scanning
 
-/** The tab's scan result; injects the content script first when it is not there. */
+/**
+ * The tab's scan result. Injects the content script when the tab has none (opened before the
+ * extension was installed or reloaded), and the MAIN-world bridge when the content script has no
+ * bridge to talk to (the manifest does not declare it, or the page predates the extension).
+ */
 export async function scanTab(tabId, options = {}) {
-  const message = { type: SCAN_MESSAGE, sweep: options.sweep === true };
-  let reply;
-  try {
-    reply = await browserApi().tabs.sendMessage(tabId, message);
-  } catch (err) {
-    if (!isNoReceiver(err)) throw new DsExtError("page_unreachable", String(err?.message ?? err));
-    reply = undefined;
-  }
-  if (reply === undefined) {
-    await injectContentScripts(tabId);
-    reply = await browserApi().tabs.sendMessage(tabId, message);
-  }
+  const ping = await trySend(tabId, { type: "dsexport:ping" });
+  if (ping === undefined) await injectContentScripts(tabId);
+  else if (ping?.ok && ping.result?.bridgeReady === false) await injectBridge(tabId);
+  const reply = await trySend(tabId, { type: SCAN_MESSAGE, sweep: options.sweep === true });
   return unwrap(reply);
+}
+
+/** The reply, or undefined when no content script listens in the tab. */
+async function trySend(tabId, message) {
+  try {
+    return await browserApi().tabs.sendMessage(tabId, message);
+  } catch (err) {
+    if (isNoReceiver(err)) return undefined;
+    throw new DsExtError("page_unreachable", String(err?.message ?? err));
+  }
 }
 
 function isNoReceiver(err) {
@@ -59,14 +65,19 @@ function unwrap(reply) {
   throw new DsExtError(reply.error?.code === "page_unreachable" ? "page_unreachable" : "invalid_page_data", String(reply.error?.message ?? "the page adapter failed"));
 }
 
-/** Put the bridge (MAIN world) and the entry script (isolated world) into the tab, then wait for it. */
-export async function injectContentScripts(tabId) {
-  const api = browserApi();
+/** The page bridge, in the page's own world; it ignores a second injection. */
+async function injectBridge(tabId) {
   try {
-    await api.scripting.executeScript({ target: { tabId }, files: ["content/page-bridge.js"], world: "MAIN" });
+    await browserApi().scripting.executeScript({ target: { tabId }, files: ["content/page-bridge.js"], world: "MAIN" });
   } catch {
     // Without the bridge the scan still works from the DOM; scanPage reports what is missing.
   }
+}
+
+/** Put the bridge (MAIN world) and the entry script (isolated world) into the tab, then wait for it. */
+export async function injectContentScripts(tabId) {
+  const api = browserApi();
+  await injectBridge(tabId);
   try {
     await api.scripting.executeScript({ target: { tabId }, files: ["content/entry.js"] });
   } catch (err) {

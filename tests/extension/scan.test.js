@@ -40,10 +40,16 @@ afterEach(() => {
 
 describe("scanTab", () => {
   it("asks the content script and unwraps its reply", async () => {
-    const calls = stubBrowser({ onSend: () => ({ ok: true, result: { images: [], turns: [] } }) });
+    const calls = stubBrowser({ onSend: (m) => (m.type === "dsexport:ping" ? { ok: true, result: { ready: true, bridgeReady: true } } : { ok: true, result: { images: [], turns: [] } }) });
     assert.deepEqual(await scanTab(7), { images: [], turns: [] });
-    assert.deepEqual(calls.send, [{ type: "dsexport:scan", sweep: false }]);
+    assert.deepEqual(calls.send, [{ type: "dsexport:ping" }, { type: "dsexport:scan", sweep: false }]);
     assert.equal(calls.execute.length, 0);
+  });
+
+  it("injects only the bridge when the content script has none", async () => {
+    const calls = stubBrowser({ onSend: (m) => (m.type === "dsexport:ping" ? { ok: true, result: { ready: true, bridgeReady: false } } : { ok: true, result: { images: [2] } }) });
+    assert.deepEqual(await scanTab(7), { images: [2] });
+    assert.deepEqual(calls.execute.map((d) => [d.files[0], d.world]), [["content/page-bridge.js", "MAIN"]]);
   });
 
   it("injects the bridge (MAIN world) and the entry script when nobody answers", async () => {
@@ -64,7 +70,7 @@ describe("scanTab", () => {
   });
 
   it("turns an adapter failure into a coded error", async () => {
-    stubBrowser({ onSend: () => ({ ok: false, error: { code: "page_unreachable", message: "boom" } }) });
+    stubBrowser({ onSend: (m) => (m.type === "dsexport:ping" ? { ok: true, result: { bridgeReady: true } } : { ok: false, error: { code: "page_unreachable", message: "boom" } }) });
     await assert.rejects(scanTab(7), (err) => err.code === "page_unreachable" && /boom/.test(err.message));
   });
 });

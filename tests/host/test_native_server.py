@@ -196,3 +196,33 @@ def test_fuzzed_streams_of_whole_frames_get_exactly_one_reply_each(items):
 def test_fuzzed_raw_input_never_raises_and_always_ends(data):
     status, _ = run(data, max_frame_bytes=64)
     assert status in (EXIT_OK, EXIT_BROKEN_STREAM)
+
+
+def test_a_reply_json_cannot_carry_becomes_an_internal_error_for_that_id():
+    from pathlib import Path
+
+    handlers = {
+        "path": lambda req, session: {"path": Path("/x")},
+        "nan": lambda r, s: {"x": float("nan")},
+    }
+    out = io.BytesIO()
+    status = serve(
+        io.BytesIO(frames({"type": "path", "id": 1}, {"type": "nan", "id": 2})),
+        out,
+        handlers=handlers,
+    )
+    got = replies(out.getvalue())
+    assert status == EXIT_OK
+    assert [(r["id"], r["error"]["code"]) for r in got] == [(1, "internal"), (2, "internal")]
+
+
+class ExplodingInput(io.BytesIO):
+    def read(self, size=-1):
+        raise MemoryError
+
+
+def test_an_unexpected_failure_while_reading_is_answered_and_ends_the_loop():
+    out = io.BytesIO()
+    assert serve(ExplodingInput(), out, handlers=TEST_HANDLERS) == EXIT_BROKEN_STREAM
+    [reply] = replies(out.getvalue())
+    assert reply["id"] is None and reply["error"]["code"] == "internal"

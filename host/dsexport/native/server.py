@@ -179,13 +179,31 @@ def serve(
         # stdout closed (browser gone) or stdin unreadable: nobody is left to answer.
         log.warning("stream error: %s", err)
         return EXIT_BROKEN_STREAM
+    except Exception as err:  # outermost edge: e.g. MemoryError while reading a frame
+        log.exception("the host loop failed")
+        with contextlib.suppress(Exception):
+            _send(outstream, error_reply(None, DsError(f"internal error: {type(err).__name__}")))
+        return EXIT_BROKEN_STREAM
     finally:
         session.close()
 
 
 def _send(outstream: IO[bytes], reply: dict[str, Any]) -> None:
-    outstream.write(framing.fit_reply(reply))
+    try:
+        frame = framing.fit_reply(reply)
+    except (TypeError, ValueError) as err:
+        # A handler returned something JSON cannot carry (a Path, NaN): a bug, answered as one.
+        log.exception("reply for id %.40r cannot be encoded", reply.get("id"))
+        err_reply = error_reply(reply.get("id"), DsError(f"internal error: {err}"))
+        frame = framing.fit_reply(err_reply)
+    outstream.write(frame)
     outstream.flush()
+
+
+def _log_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # Python warnings (e.g. Pillow's DecompressionBombWarning) go to the log, not to stderr,
+    # which Firefox copies into the Browser Console.
+    log.warning("%s:%s: %s: %s", filename, lineno, category.__name__, message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,6 +234,9 @@ def main(argv: Sequence[str]) -> int:
         # One line for someone running it by hand; the browser never passes these arguments.
         print(f"dsexport host: {err}", file=sys.stderr)
         return EXIT_CALLER_REJECTED
+    import warnings
+
+    warnings.showwarning = _log_warning
     instream, outstream = _private_stdio()
     session = Session(caller=caller)
     session.transfers.exit_on_sigterm = True

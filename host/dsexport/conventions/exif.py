@@ -26,7 +26,7 @@ instead would break maker notes that follow the TIFF byte order. Sub-IFDs we do 
 is copied as it is, so a maker note that uses absolute offsets may no longer be readable.
 
 Size: an EXIF APP1 segment holds at most ``MAX_TIFF_BYTES``. When ours would not fit we first
-shorten then drop XPComment, XPTitle and ImageDescription, then shorten the prompt inside
+drop XPComment, ImageDescription and XPTitle, in that order, then shorten the prompt inside
 UserComment and add ``TRUNCATION_NOTE`` (the full text is in the XMP record), then drop the
 IFD1 thumbnail. The same cap applies to WebP and PNG, so an EXIF block can always move into a
 JPEG.
@@ -372,8 +372,8 @@ def encode(meta: Metadata, parameters: str | None, existing: bytes | None = None
 
     ``parameters`` is the A1111 infotext for UserComment; ``None`` keeps an existing
     UserComment untouched (e.g. another generator's). Tags we have no value for are left as
-    they were. The result is at most ``MAX_TIFF_BYTES`` long (see the module docstring); if
-    even the existing EXIF alone is too large, it is returned unchanged.
+    they were. The result is at most ``MAX_TIFF_BYTES`` long (see the module docstring), except
+    that existing EXIF too large to take any of ours is returned unchanged rather than cut.
     """
     tiff = Tiff()
     if existing:
@@ -401,8 +401,8 @@ def encode(meta: Metadata, parameters: str | None, existing: bytes | None = None
     if TAG_EXIF_VERSION not in exif_ifd.entries:
         exif_ifd.entries[TAG_EXIF_VERSION] = Entry(UNDEFINED, 4, b"0232")
     if parameters:
-        exif_ifd.entries[TAG_USER_COMMENT] = Entry(UNDEFINED, 0, user_comment_bytes(parameters))
-        exif_ifd.entries[TAG_USER_COMMENT].count = len(exif_ifd.entries[TAG_USER_COMMENT].data)
+        comment = user_comment_bytes(parameters)
+        exif_ifd.entries[TAG_USER_COMMENT] = Entry(UNDEFINED, len(comment), comment)
 
     title = xp_title(meta)
     optional: list[tuple[int, Entry]] = []
@@ -439,8 +439,8 @@ def encode(meta: Metadata, parameters: str | None, existing: bytes | None = None
         data = serialize(tiff)
         if len(data) <= MAX_TIFF_BYTES:
             return data
-    if existing is not None and len(existing) <= MAX_TIFF_BYTES:
-        return bytes(existing)
+    if existing:
+        return bytes(existing)  # Theirs, as it was: better than losing camera data.
     return serialize(Tiff(order=order))
 
 

@@ -16,14 +16,12 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_support import EXTENSION_DIR, EXTENSION_ID, HOST_NAME, require_module, require_tool
+from e2e_support import EXTENSION_DIR, EXTENSION_ID, install_host, require_module, require_tool
 
 from dsexport.demo.sample import build_sample
 from dsexport.demo.server import SampleServer, chromium_args
@@ -39,23 +37,6 @@ def chromium_path() -> str:
         if shutil.which(name):
             return require_tool(name)
     return require_tool("chromium")
-
-
-def run_cli(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-    """``dsexport ARGS`` as a real subprocess of this interpreter (HOME from the environment)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "dsexport", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if check and proc.returncode != 0:
-        pytest.fail(
-            f"dsexport {' '.join(args)} exited {proc.returncode}\n"
-            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-        )
-    return proc
 
 
 @pytest.fixture(scope="session")
@@ -87,17 +68,6 @@ def dirs(home, tmp_path) -> Dirs:
     profile = tmp_path / "chromium-profile"
     (profile / "Default").mkdir(parents=True)
     return Dirs(home, downloads, home / "Pictures" / "DeepSeek", profile)
-
-
-def install_host(profile: Path) -> Path:
-    """The real installer, as a user would run it, into this Chromium profile."""
-    run_cli("install", "--user-data-dir", str(profile), "--extension-dir", str(EXTENSION_DIR))
-    manifest = profile / "NativeMessagingHosts" / f"{HOST_NAME}.json"
-    assert manifest.is_file(), f"dsexport install did not write {manifest}"
-    data = json.loads(manifest.read_text())
-    assert f"chrome-extension://{EXTENSION_ID}/" in data["allowed_origins"]
-    assert os.access(data["path"], os.X_OK), f"launcher {data['path']} is not executable"
-    return manifest
 
 
 @dataclass

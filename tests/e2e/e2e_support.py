@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dsexport.demo.sample import ExpectedImage
 from imagebytes import image_stream, pixels  # tests/imagebytes.py: independent container readers
 
@@ -187,3 +189,42 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
         for p in folder.rglob("*")
         if p.is_file()
     }
+
+
+def run_cli(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``dsexport ARGS`` as a real subprocess of this interpreter (HOME from the environment)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "dsexport", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"dsexport {' '.join(args)} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+    return proc
+
+
+def install_host(profile: Path) -> Path:
+    """The real installer, as a user would run it, into this Chromium profile."""
+    run_cli("install", "--user-data-dir", str(profile), "--extension-dir", str(EXTENSION_DIR))
+    manifest = profile / "NativeMessagingHosts" / f"{HOST_NAME}.json"
+    assert manifest.is_file(), f"dsexport install did not write {manifest}"
+    data = json.loads(manifest.read_text())
+    assert f"chrome-extension://{EXTENSION_ID}/" in data["allowed_origins"]
+    assert os.access(data["path"], os.X_OK), f"launcher {data['path']} is not executable"
+    return manifest
+
+
+def install_firefox_host(home: Path) -> Path:
+    """The real installer, for Firefox, into ``home`` (the test's HOME)."""
+    run_cli("install", "--browser", "firefox", "--extension-dir", str(EXTENSION_DIR))
+    manifest = home / ".mozilla" / "native-messaging-hosts" / f"{HOST_NAME}.json"
+    assert manifest.is_file(), f"dsexport install --browser firefox did not write {manifest}"
+    data = json.loads(manifest.read_text())
+    assert GECKO_ID in data["allowed_extensions"], data
+    assert os.access(data["path"], os.X_OK), f"launcher {data['path']} is not executable"
+    return manifest

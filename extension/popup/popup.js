@@ -200,6 +200,9 @@ async function requestOrigins() {
 
 function updateButtons() {
   const images = state.scan?.images.length ?? 0;
+  // Save buttons only make sense beside a list; states without one keep just "copy diagnostics".
+  $("save-selected").hidden = images === 0;
+  $("save-all").hidden = images === 0;
   const ready = state.hostOk && !state.saving && images > 0;
   $("save-selected").disabled = !ready || state.selected.size === 0;
   $("save-all").disabled = !ready;

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testutil import require_tool
 from dsexport.conventions import record, xmp
 from dsexport.model import Metadata
+from testutil import require_tool
 
 SPECIAL = list("一只猫🐱👨‍👩‍👧שלוםمرحبا\n\r\t\",:'\\ {}<>&]]>\x01\x0b\x7f\ufffe")
 TEXT = st.one_of(st.text(), st.text(alphabet=st.sampled_from(SPECIAL)))
@@ -202,3 +202,18 @@ def test_jpeg_with_extended_xmp_reads_back_in_exiftool_and_dsexport(tmp_path):
     assert json.loads(tags["XMP-dsexport:Record"])["prompt"] == big.prompt
     result = read(jpeg.extract(data))
     assert (result.convention, result.metadata) == ("dsexport", big)
+
+
+@settings(max_examples=200)
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(
+            alphabet=st.sampled_from(list("<>/=\"' :xrdfDescriptionli&;#\n")), max_size=300
+        ).map(lambda s: (FOREIGN[:200].decode("utf-8") + s).encode("utf-8")),
+    )
+)
+def test_merging_into_arbitrary_bytes_always_gives_a_valid_packet(existing):
+    merged = packet(META, existing)
+    ET.fromstring(merged)
+    assert xmp.decode(merged) == META

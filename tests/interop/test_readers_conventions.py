@@ -15,11 +15,11 @@ import subprocess
 
 import pytest
 
-from testutil import require_module, require_tool
 from dsexport.conventions import a1111, build_payload, read
 from dsexport.formats import jpeg, png, webp
 from dsexport.formats.base import join
 from dsexport.model import Metadata
+from testutil import require_module, require_tool
 
 MODULES = {"png": png, "jpeg": jpeg, "webp": webp}
 
@@ -213,3 +213,18 @@ def test_pillow_getxmp_reads_our_packet(tmp_path):
     desc = xmp["xmpmeta"]["RDF"]["Description"]
     assert desc["description"]["Alt"]["li"]["text"] == FULL.prompt
     assert json.loads(desc["record"])["seed"] == FULL.seed
+
+
+def test_a1111_style_reader_finds_the_gif_comment(tmp_path):
+    from PIL import Image
+
+    from dsexport.formats import gif
+
+    buf = io.BytesIO()
+    Image.new("P", (4, 4)).save(buf, "GIF")
+    data = buf.getvalue()
+    out = join(gif.embed(data, build_payload(FULL, gif.extract(data), fmt="gif")))
+    with Image.open(io.BytesIO(out)) as im:
+        # A1111: geninfo = items["comment"].decode("utf8", errors="ignore")
+        assert im.info["comment"].decode("utf8", errors="ignore") == a1111.encode(FULL)
+    assert read(gif.extract(out)).metadata == FULL

@@ -32,7 +32,6 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import format_datetime
 from typing import Any
 
 from dsexport.conventions import a1111, comfyui, exif, novelai, record, xmp
@@ -76,13 +75,31 @@ def _has_foreign_generator(raw: RawFields) -> bool:
     return any(raw.text.get(key) for key in FOREIGN_TEXT_KEYS) or bool(_user_comment(raw))
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _rfc1123(iso: str | None) -> str | None:
+    """ISO 8601 → PNG ``Creation Time`` (RFC 1123), e.g. ``Wed, 25 Nov 2026 09:14:03 +0000``.
+
+    Built by hand: ``strftime`` names depend on the locale, and ``email.utils`` costs the host's
+    start-up a ``socket`` import."""
     if not iso:
         return None
     try:
-        return format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")))
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
         return None
+    offset = moment.utcoffset()
+    if offset is None:
+        zone = "-0000"  # RFC 5322: local time, offset unknown
+    else:
+        minutes = int(offset.total_seconds() // 60)
+        zone = f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+    return (
+        f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
+        f"{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {zone}"
+    )
 
 
 def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str) -> Payload:

@@ -7,9 +7,9 @@ import io
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from testutil import require_module
 from dsexport.conventions import a1111
 from dsexport.model import ORIGINS, Metadata
+from testutil import require_module
 
 CANONICAL = (
     "girl with an artist's beret, determined, blue eyes, desert scene, computer monitors, "

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testutil import require_tool
 from dsexport.conventions import a1111, exif
 from dsexport.model import Metadata
+from testutil import require_tool
 
 SPECIAL = list("一只猫🐱👨‍👩‍👧שלוםمرحبا\n\t\",:'\\ {}<>&Üß付")
 TEXT = st.one_of(st.text(min_size=1), st.text(alphabet=st.sampled_from(SPECIAL), min_size=1))

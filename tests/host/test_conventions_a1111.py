@@ -201,3 +201,14 @@ def test_sd_parsers_reads_our_infotext_from_a_pillow_png():
     assert sampler.name == "DPM++ 2M"
     assert sampler.parameters == {"steps": "28", "cfg_scale": "5.5", "seed": "123456789"}
     assert sampler.model.name == "sdxl"
+
+
+def test_keys_from_other_a1111_files_are_written_back_and_bad_keys_dropped():
+    extra = {"a1111": {"Model hash": "h", "Lora hashes": "a: b, c: d", "bad\nkey": "x", "Seed": 9}}
+    meta = Metadata(prompt="p", steps=1, sampler="s", extra=extra)
+    text = a1111.encode(meta)
+    assert (
+        text
+        == 'p\nSteps: 1, Sampler: s, Model hash: h, Lora hashes: "a: b, c: d", Origin: generated'
+    )
+    assert a1111.decode(text).extra == {"a1111": {"Model hash": "h", "Lora hashes": "a: b, c: d"}}

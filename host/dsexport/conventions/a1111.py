@@ -36,7 +36,7 @@ from dsexport.model import ORIGINS, Metadata
 # From A1111 modules/infotext_utils.py: quote-aware "key: value" pairs and "WxH" sizes.
 RE_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 RE_IMAGESIZE = re.compile(r"^(\d+)x(\d+)$")
-RE_KEY = re.compile(r"^\w[\w \-/]+$")
+RE_KEY = re.compile(r"\w[\w \-/]+")
 
 NEGATIVE_PREFIX = "Negative prompt:"
 
@@ -108,7 +108,7 @@ def _pairs(meta: Metadata) -> list[tuple[str, str]]:
         for key, value in foreign.items():
             if (
                 isinstance(key, str)
-                and RE_KEY.match(key)
+                and RE_KEY.fullmatch(key)
                 and key not in _RESERVED_KEYS
                 and isinstance(value, (str, int, float))
                 and not isinstance(value, bool)

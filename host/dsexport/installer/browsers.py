@@ -7,7 +7,7 @@ Paths are templates expanded by the OS module (``Platform.expand``):
   ``$CHROME_CONFIG_HOME``, else ``{config}`` (Chromium's ``chrome_paths_linux.cc`` rule, shared by
   every Chromium-based browser); ``{data}`` = ``$XDG_DATA_HOME`` or ``~/.local/share``.
 - macOS: ``{home}``; ``{appsupport}`` = ``~/Library/Application Support``.
-- Windows: ``{localappdata}``, ``{appdata}``, ``{programfiles}``, ``{programfiles_x86}``.
+- Windows: ``{home}``, ``{localappdata}``, ``{appdata}``, ``{programdata}``.
 
 Sources for every location: shared/reference/native-messaging.md §2 (Chromium source, browser
 docs, and what browserpass, passff, ff2mpv and KeePassXC write). Where sources disagree the table

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import plistlib
+import shlex
 import struct
 import subprocess
 import sys
@@ -455,7 +456,8 @@ def _ping_finding(section: str, argv: list[str], timeout: float) -> Finding:
         "ping",
         PROBLEM,
         f"ping through {argv[0]} failed: {message}",
-        "run the launcher by hand to see the error; reinstall with `dsexport install`",
+        f"start it by hand to see its error: {_command_line(argv)}  (it then waits for input: "
+        "press Ctrl-D, or Ctrl-Z Enter on Windows); reinstall with `dsexport install`",
     )
 
 
@@ -579,6 +581,12 @@ def _judge_policy(label: str, source: str, policy: dict, expected: Expected, rep
             f"in NativeMessagingBlocklist)",
             f"ask your administrator to add {HOST_NAME} to NativeMessagingAllowlist",
         )
+
+
+def _command_line(argv: list[str]) -> str:
+    if sys.platform == "win32":
+        return subprocess.list2cmdline(argv)
+    return shlex.join(argv)
 
 
 def _install_command(browser: str | None = None) -> str:

@@ -265,7 +265,9 @@ def _qname(name: str, prefix_of: dict[str, str]) -> str:
 
 def _serialize(elem: ET.Element, prefix_of: dict[str, str], out: list[str], declare: bool) -> None:
     for uri in sorted(_used_namespaces(elem)) if declare else ():
-        prefix_of.setdefault(uri, f"ns{len(prefix_of)}")
+        if uri not in prefix_of:
+            taken = set(prefix_of.values())
+            prefix_of[uri] = next(f"ns{n}" for n in range(len(taken) + 1) if f"ns{n}" not in taken)
     tag = _qname(elem.tag, prefix_of)
     out.append(f"<{tag}")
     if declare:

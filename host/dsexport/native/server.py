@@ -242,4 +242,19 @@ def main(argv: Sequence[str]) -> int:
     session.transfers.exit_on_sigterm = True
     with contextlib.suppress(OSError):
         session.transfers.sweep()
-    return serve(instream, outstream, session)
+    status = serve(instream, outstream, session)
+    _exit_now(status)
+    return status  # not reached
+
+
+def _exit_now(status: int) -> None:
+    """Exit without the interpreter's teardown (freeing every module: about 4 ms, a sixth of a
+    bare start, paid on every one-shot browser message). Everything that matters is already
+    done: replies are flushed, transfers deleted by ``serve``; the log is flushed here."""
+    if _LazyLog._logger is not None:
+        import logging
+
+        logging.shutdown()
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(status)

@@ -451,8 +451,9 @@ def decode_user_comment(data: bytes) -> str:
     """UserComment bytes → text, by its 8-byte charset prefix (as ExifTool and A1111 do).
 
     ``UNICODE`` text is big-endian in AI files but little-endian from Microsoft tools, so the
-    byte order is guessed: little-endian only when that reading has more spaces and newlines
-    (a misread space becomes U+2000) or the big-endian one is not valid UTF-16.
+    byte order is guessed: little-endian only when the big-endian reading has no space or
+    newline at all (a misread space becomes U+2000) while the little-endian one has some, or
+    when the big-endian reading is not valid UTF-16.
     """
     prefix, body = data[:8], data[8:]
     if prefix == USER_COMMENT_UNICODE:
@@ -469,16 +470,22 @@ def decode_user_comment(data: bytes) -> str:
 
 
 def _utf16_guess(body: bytes) -> str:
-    readings = []
+    readings: dict[str, str] = {}
     for codec in ("utf-16-be", "utf-16-le"):
         try:
-            text = body.decode(codec)
+            readings[codec] = body.decode(codec)
         except UnicodeDecodeError:
             continue
-        readings.append((text.count(" ") + text.count("\n"), codec == "utf-16-be", text))
-    if not readings:
-        return body.decode("utf-16-be", errors="replace")
-    return max(readings)[2]
+
+    def spacing(text: str) -> int:
+        return text.count(" ") + text.count("\n")
+
+    big, little = readings.get("utf-16-be"), readings.get("utf-16-le")
+    if big is not None and (little is None or spacing(big) or not spacing(little)):
+        return big
+    if little is not None:
+        return little
+    return body.decode("utf-16-be", errors="replace")
 
 
 def _text(entry: Entry | None) -> str | None:

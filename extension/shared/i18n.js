@@ -9,19 +9,18 @@ export function t(key, substitutions) {
 }
 
 const ATTRIBUTES = [
-  ["i18nTitle", "title"],
-  ["i18nPlaceholder", "placeholder"],
-  ["i18nAriaLabel", "aria-label"],
+  ["data-i18n-title", "title"],
+  ["data-i18n-placeholder", "placeholder"],
+  ["data-i18n-aria-label", "aria-label"],
 ];
 
 export function applyI18n(root = document, translate = t) {
   for (const el of root.querySelectorAll("[data-i18n]")) {
-    el.textContent = translate(el.dataset.i18n);
+    el.textContent = translate(el.getAttribute("data-i18n"));
   }
-  for (const [dataKey, attribute] of ATTRIBUTES) {
-    const selector = `[data-${dataKey.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}]`;
-    for (const el of root.querySelectorAll(selector)) {
-      el.setAttribute(attribute, translate(el.dataset[dataKey]));
+  for (const [marker, attribute] of ATTRIBUTES) {
+    for (const el of root.querySelectorAll(`[${marker}]`)) {
+      el.setAttribute(attribute, translate(el.getAttribute(marker)));
     }
   }
   const doc = root.ownerDocument ?? root;

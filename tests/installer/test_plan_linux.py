@@ -286,3 +286,21 @@ def test_reinstall_keeps_earlier_files_in_the_record(installed, home, request_fo
     # Created by the first install; the second found it existing but must still remove it.
     assert str(home / ".config/chromium/NativeMessagingHosts") in record.dirs
     assert state.load(Path(platform.state_path())).files == record.files
+
+
+def test_failed_install_still_records_what_it_wrote(home, tmp_path, request_for):
+    from dsexport.errors import IoError
+
+    (home / ".config/chromium").mkdir(parents=True)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    platform = make_linux(home)
+    req = request_for()
+    ops = [*platform.plan(req), WriteFile(str(blocker / "sub" / M), "{}")]
+    with pytest.raises(IoError, match="cannot create"):
+        platform.apply(ops, req)
+    record = state.load(Path(platform.state_path()))
+    assert {f.path for f in record.files} == {
+        str(home / ".local/share/dsexport/dsexport-host"),
+        str(home / f".config/chromium/NativeMessagingHosts/{M}"),
+    }

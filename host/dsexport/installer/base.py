@@ -9,6 +9,7 @@ injected, so the macOS and Windows plans are tested on Linux.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import ClassVar
 
-from dsexport.errors import IoError
+from dsexport.errors import DsError, IoError
 from dsexport.installer import state as state_mod
 from dsexport.installer.browsers import BROWSERS, BY_NAME, Browser, Place, Sandbox
 from dsexport.installer.extension_id import chromium_origin
@@ -347,36 +348,47 @@ class Platform(ABC):
             extension_dir=request.extension_dir,
             allowed_callers=request.allowed_callers,
         )
-        browsers: set[str] = set()
-        for op in ops:
-            if isinstance(op, WriteFile):
-                record.dirs += _makedirs(Path(op.path).parent)
-                mode = 0o755 if op.kind == "launcher" else 0o644
-                state_mod.write_text_atomic(Path(op.path), op.content, mode)
-                record.files.append(
-                    FileRecord(op.path, sha256_text(op.content), op.kind, list(op.browsers))
-                )
-                browsers.update(op.browsers)
-            elif isinstance(op, MakeExecutable):
-                os.chmod(op.path, 0o755)
-            elif isinstance(op, SetRegistryValue):
-                reg = self._registry()
-                created = _missing_keys(reg, op.hive, op.key)
-                try:
-                    reg.set_value(op.hive, op.key, op.name, op.value)
-                except PermissionError as err:
-                    msg = f"cannot write {op.hive}\\{op.key}: {err}; {_admin_hint(request.system)}"
-                    raise IoError(msg) from err
-                record.registry.append(
-                    RegistryRecord(op.hive, op.key, op.value, created, list(op.browsers))
-                )
-                browsers.update(op.browsers)
-        record.browsers = sorted(browsers)
-        path = Path(self.state_path(request.system))
+        try:
+            for op in ops:
+                self._apply_one(op, record, request.system)
+        except BaseException:
+            # Even a failed install records what it did write, so uninstall can remove it.
+            if record.files or record.registry:
+                with contextlib.suppress(DsError, OSError):
+                    self._save_record(record, request.system)
+            raise
+        self._save_record(record, request.system)
+        return record
+
+    def _apply_one(self, op: Op, record: InstallState, system: bool) -> None:
+        if isinstance(op, WriteFile):
+            record.dirs += _makedirs(Path(op.path).parent)
+            mode = 0o755 if op.kind == "launcher" else 0o644
+            state_mod.write_text_atomic(Path(op.path), op.content, mode)
+            record.files.append(
+                FileRecord(op.path, sha256_text(op.content), op.kind, list(op.browsers))
+            )
+        elif isinstance(op, MakeExecutable):
+            os.chmod(op.path, 0o755)
+        elif isinstance(op, SetRegistryValue):
+            reg = self._registry()
+            created = _missing_keys(reg, op.hive, op.key)
+            try:
+                reg.set_value(op.hive, op.key, op.name, op.value)
+            except PermissionError as err:
+                msg = f"cannot write {op.hive}\\{op.key}: {err}; {_admin_hint(system)}"
+                raise IoError(msg) from err
+            record.registry.append(
+                RegistryRecord(op.hive, op.key, op.value, created, list(op.browsers))
+            )
+
+    def _save_record(self, record: InstallState, system: bool) -> None:
+        written = [*record.files, *record.registry]
+        record.browsers = sorted({b for item in written for b in item.browsers})
+        path = Path(self.state_path(system))
         record.dirs += _makedirs(path.parent)
         record.merged_with(state_mod.load(path))
         state_mod.save(path, record)
-        return record
 
     def _registry(self) -> Registry:
         if self.registry is None:

@@ -74,15 +74,14 @@ class InstallState:
         if older is None:
             return self
         paths = {f.path for f in self.files}
-        keys = {(r.hive, r.key.lower()) for r in self.registry}
         self.files += [f for f in older.files if f.path not in paths]
         for old in older.registry:
             same = [
                 r for r in self.registry if (r.hive, r.key.lower()) == (old.hive, old.key.lower())
             ]
-            if same:
+            if same:  # parent keys the earlier install created stay ours to remove
                 same[0].created_keys = sorted(set(same[0].created_keys) | set(old.created_keys))
-            elif (old.hive, old.key.lower()) not in keys:
+            else:
                 self.registry.append(old)
         self.dirs = sorted(set(self.dirs) | set(older.dirs))
         self.browsers = sorted(set(self.browsers) | set(older.browsers))

@@ -81,7 +81,9 @@ def draw_image(width: int, height: int, seed: int, label: str, *, noise: bool = 
     except TypeError:  # Pillow without FreeType: the fixed bitmap font
         font = ImageFont.load_default()
     draw.rectangle((0, height - height // 6, width, height), fill=(0, 0, 0))
-    draw.text((8, height - height // 6 + 4), label, fill=(255, 255, 255), font=font)
+    # Pillow's bundled font has no CJK or emoji glyphs: draw the ASCII part of the label only.
+    text = " ".join(label.encode("ascii", "ignore").decode().split())
+    draw.text((8, height - height // 6 + 4), text, fill=(255, 255, 255), font=font)
     if alpha:
         mask = Image.new("L", (width, height), 255)
         ImageDraw.Draw(mask).ellipse((0, 0, width // 3, height // 3), fill=96)

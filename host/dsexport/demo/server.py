@@ -181,6 +181,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _answer(self, *, head: bool) -> None:
         host = self.headers.get("Host", "")
         reply = route(self.server.sample, host, self.path, self.headers)
+        if self.server.image_delay and reply.content_type.startswith("image/"):
+            time.sleep(self.server.image_delay)
         self.server.log_request_done(host.split(":")[0], self.path, reply.status)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
@@ -202,6 +204,7 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, sample: Sample):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.sample = sample
+        self.image_delay = 0.0
         self.hits: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
 
@@ -246,6 +249,15 @@ class SampleServer:
     @property
     def port(self) -> int:
         return self._server.server_address[1]
+
+    @property
+    def image_delay(self) -> float:
+        """Seconds each image response waits (a slow network, for progress screenshots)."""
+        return self._server.image_delay
+
+    @image_delay.setter
+    def image_delay(self, seconds: float) -> None:
+        self._server.image_delay = max(0.0, min(float(seconds), 10.0))
 
     @property
     def hits(self) -> list[tuple[str, str, int]]:

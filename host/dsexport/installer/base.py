@@ -295,9 +295,10 @@ class Platform(ABC):
         return rows
 
     def launcher_path(self, request: InstallRequest) -> str:
-        return plan_launcher(self.name, self.data_dir(request.system), request.python, self.exists)[
-            0
-        ]
+        path, _ = plan_launcher(
+            self.name, self.data_dir(request.system), request.python, self.exists
+        )
+        return path
 
     def plan(self, request: InstallRequest, rows: list[BrowserStatus] | None = None) -> list[Op]:
         """Launcher first (a manifest must never point at a missing file), then manifests, then

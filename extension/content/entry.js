@@ -23,6 +23,7 @@
   const QUIET_MS = 700;
   /** A scan waits at most this long for a streaming answer to settle. */
   const MAX_SETTLE_MS = 10000;
+  const SWEEP_QUIET_MS = 150;
   const HISTORY_TIMEOUT_MS = 8000;
   /** Reuse a fetched history this long if the DOM has not changed since. */
   const HISTORY_FRESH_MS = 5000;
@@ -124,10 +125,10 @@
 
   // ------------------------------------------------------------ scanning
 
-  async function settle() {
+  async function settle(quietMs = QUIET_MS) {
     const started = Date.now();
-    while (Date.now() - state.lastMutation < QUIET_MS && Date.now() - started < MAX_SETTLE_MS) {
-      await sleep(QUIET_MS - (Date.now() - state.lastMutation) + 20);
+    while (Date.now() - state.lastMutation < quietMs && Date.now() - started < MAX_SETTLE_MS) {
+      await sleep(quietMs - (Date.now() - state.lastMutation) + 20);
     }
   }
 
@@ -175,8 +176,8 @@
   /** The scan plus remembered items the virtual list has unmounted since, ordered by turn. */
   function withSeen(result) {
     const ids = new Set(result.images.map((item) => item.id));
-    const turnCount = result.turns.length;
-    const extra = [...state.seen.values()].filter((item) => !ids.has(item.id) && (turnCount === 0 || item.turnIndex < turnCount + 1));
+    // State is per conversation (reset on navigation), so every remembered item belongs here.
+    const extra = [...state.seen.values()].filter((item) => !ids.has(item.id));
     if (extra.length === 0) return result;
     const images = [...result.images, ...extra].map((item, order) => ({ item, order }));
     images.sort((a, b) => a.item.turnIndex - b.item.turnIndex || a.order - b.order);
@@ -191,14 +192,15 @@
     const scroller = adapter.findScrollContainer(document);
     if (!scroller) return;
     const saved = scroller.scrollTop;
-    const step = Math.max(200, Math.floor(scroller.clientHeight * 0.8));
+    const step = Math.max(200, Math.floor(scroller.clientHeight * 0.9));
     const identity = adapter.conversationIdentity(location, null);
     const history = await historyFor(identity);
     try {
       for (let top = 0, guard = 0; guard < 2000; top += step, guard++) {
         scroller.scrollTop = top;
-        await sleep(120);
-        await settle();
+        // A remount is one burst of mutations; a short quiet period is enough between steps.
+        await sleep(50);
+        await settle(SWEEP_QUIET_MS);
         remember(adapter, adapter.scanPage(document, location, { history: parsed(history) }), history !== null);
         if (top >= scroller.scrollHeight - scroller.clientHeight) break;
       }

@@ -263,3 +263,17 @@ def test_ping_reports_an_error_reply(tmp_path):
 def test_ping_of_missing_program_says_cannot_start(tmp_path):
     ok, message = ping([str(tmp_path / "nope"), ORIGIN])
     assert not ok and message.startswith("cannot start")
+
+
+@linux_only
+def test_output_folder_that_cannot_be_created_is_reported(installed):
+    home, env = installed
+    (home / "afile").write_text("a file, not a folder")
+    config = home / ".config/dsexport/config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"output_dir": str(home / "afile" / "out")}))
+    code, report = doctor(env)
+    assert code == 1
+    (p,) = problems(report)
+    assert p["check"] == "output_dir" and "cannot be created" in p["message"]
+    assert p["fix"].startswith("choose another folder: dsexport config set output_dir")

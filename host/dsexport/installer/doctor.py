@@ -501,7 +501,8 @@ def _check_output_dir(report: Report) -> None:
                 section,
                 "output_dir",
                 PROBLEM,
-                f"output folder {folder} does not exist and {probe} is not writable",
+                f"output folder {folder} does not exist and cannot be created: {probe} is not "
+                "a writable folder",
                 "choose another folder: dsexport config set output_dir <folder>",
             )
         return

@@ -115,7 +115,7 @@ if ((Test-Path $Venv) -and -not (Test-Path $VenvPython)) {
     Remove-Item -Recurse -Force -ErrorAction Stop $Venv
 }
 if ((Test-Path $VenvPython)) {
-    & $VenvPython -c '' 2>$null
+    & $VenvPython -c 'pass' 2>$null
     if ($LASTEXITCODE -ne 0) {
         Write-Host "The environment in $Venv no longer starts (its Python was removed?); recreating it."
         Remove-Item -Recurse -Force -ErrorAction Stop $Venv

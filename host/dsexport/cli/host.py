@@ -12,7 +12,8 @@ Speak the native-messaging protocol on stdin/stdout (docs/protocol.md) until std
 The browser passes the calling extension: Chrome-family browsers its origin, Firefox the host
 manifest path and the add-on id. Callers other than DS Export's own extension and those recorded
 by `dsexport install` are refused (exit status 77, nothing written on stdout).
-Logs go to host.log in the DS Export log folder (see `dsexport doctor`)."""
+Logs go to host.log in the DS Export log folder (~/.local/state/dsexport/log on Linux,
+~/Library/Logs/dsexport on macOS, %LOCALAPPDATA%\\dsexport\\Logs on Windows)."""
 EPILOG = """\
 example (what Chrome runs):
   dsexport host chrome-extension://jgaaohokgeldgdegmnjhancfdcganloj/

@@ -483,6 +483,7 @@ export function selfCheck(document, location) {
   if (!id) return { ok: true, problems };
   const root = queryOne(document, "listRoot");
   if (!root) problems.push(`list-root-missing: no ${SELECTORS.listRoot[0]} on a conversation URL`);
+  else if (!document.querySelector(SELECTORS.listRoot[0])) problems.push(`list-root-fallback: no ${SELECTORS.listRoot[0]}; found by a fallback`);
   const rows = readRows(document);
   if (rows.length === 0) {
     problems.push("no-rows: no message rows found on a conversation URL");
@@ -500,8 +501,8 @@ export function selfCheck(document, location) {
   }
   const users = rows.filter((r) => r.role === "user");
   // Share pages show the prompt as plain text (§3.1), so only chat pages must have the class.
-  if (kind === "chat" && users.length > 0 && users.every((r) => !queryOne(r.message, "userText"))) {
-    problems.push(`user-text-fallback: no ${SELECTORS.userText[0]} in user rows; prompts read from the whole bubble`);
+  if (kind === "chat" && users.length > 0 && users.every((r) => !r.message.querySelector(SELECTORS.userText[0]))) {
+    problems.push(`user-text-fallback: no ${SELECTORS.userText[0]} in user rows; prompts read by a fallback`);
   }
   return { ok: problems.length === 0, problems };
 }

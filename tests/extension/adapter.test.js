@@ -339,3 +339,42 @@ describe("selfCheck and diagnostics", () => {
     assert.ok(dump.includes("请描述这张猫咪插画的画风"));
   });
 });
+
+describe("when a stable anchor disappears", () => {
+  const at = new URL("https://chat.deepseek.com/a/chat/s/7c0e5a52-3f4b-4a8e-9b61-2d0f5c1e8a90");
+  const baseline = project(scanPage(loadDocument("sketch"), at));
+  const removeClass = (document, name) => {
+    for (const el of Array.from(document.querySelectorAll(`.${name}`))) el.classList.remove(name);
+  };
+  const removeRowKeys = (document) => {
+    for (const el of Array.from(document.querySelectorAll("[data-virtual-list-item-key]"))) el.removeAttribute("data-virtual-list-item-key");
+  };
+  /** [what is gone, how to remove it, problem the self-check must report (or null)] */
+  const VARIANTS = [
+    ["ds-virtual-list-visible-items", (d) => removeClass(d, "ds-virtual-list-visible-items"), /list-root-fallback/],
+    ["ds-message", (d) => removeClass(d, "ds-message"), /ds-message-missing/],
+    ["ds-assistant-message-main-content", (d) => removeClass(d, "ds-assistant-message-main-content"), null],
+    ["ds-collapsible-text", (d) => removeClass(d, "ds-collapsible-text"), /user-text-fallback/],
+    ["ds-think-content", (d) => removeClass(d, "ds-think-content"), null],
+    ["row keys", removeRowKeys, null],
+  ];
+  for (const [gone, remove, problem] of VARIANTS) {
+    it(`still finds the same turns and images without ${gone}, and says so when it matters`, () => {
+      const document = loadDocument("sketch");
+      remove(document);
+      const scan = project(scanPage(document, at));
+      assert.deepEqual(scan.turns, baseline.turns);
+      assert.deepEqual(scan.images, baseline.images);
+      if (problem) assert.match(scan.health.problems.join("\n"), problem);
+      else assert.deepEqual(scan.health.problems, []);
+    });
+  }
+
+  it("with hashes renamed and .ds-collapsible-text gone, still reads prompts from the bubble", () => {
+    const document = loadDocument("scrambled");
+    removeClass(document, "ds-collapsible-text");
+    const scan = scanPage(document, at);
+    assert.deepEqual(scan.turns.map((t) => t.prompt ?? null), baseline.turns.map((t) => t.prompt ?? null));
+    assert.match(scan.health.problems.join("\n"), /user-text-fallback/);
+  });
+});

@@ -138,3 +138,22 @@ def test_read_survives_a_broken_record():
     result = read(RawFields(xmp=packet))
     assert result.convention == "xmp"
     assert result.metadata.prompt == META.prompt
+
+
+def test_gif_comment_is_kept_only_when_it_is_a_generators_infotext():
+    theirs = "their prompt\nSteps: 30, Sampler: DDIM, Seed: 1"
+    payload = build_payload(META, RawFields(text={"comment": theirs}), fmt="gif")
+    assert payload.parameters == theirs
+    payload = build_payload(META, RawFields(text={"comment": "Created with GIMP"}), fmt="gif")
+    assert payload.parameters == a1111.encode(META)
+
+
+def test_a_blank_camera_user_comment_gives_way_to_ours():
+    blank = exif.encode(Metadata(), None)
+    tiff = exif.parse(blank)
+    padded = b"\0" * 8 + b" " * 20
+    tiff.ifd0.subs[exif.TAG_EXIF_IFD].entries[exif.TAG_USER_COMMENT] = exif.Entry(
+        exif.UNDEFINED, len(padded), padded
+    )
+    payload = build_payload(META, RawFields(exif=exif.serialize(tiff)), fmt="jpeg")
+    assert exif.fields(payload.exif)["UserComment"] == a1111.encode(META)

@@ -10,9 +10,9 @@ Writing — ``build_payload(meta, existing, fmt=…)`` returns the ``Payload`` a
 - ``text`` (PNG only): ``Title``, ``Software``, ``Creation Time``, ``Description``.
 
 Another generator's metadata already in the file is preserved, not clobbered: when the file
-has no record of ours but carries A1111 ``parameters``, an EXIF UserComment or a GIF comment,
-those stay as they are, and PNG text keywords that already exist are not overwritten. An
-existing XMP packet is merged into; existing EXIF is merged tag by tag.
+has no record of ours but carries A1111 ``parameters``, an EXIF UserComment or a GIF comment
+with infotext, those stay as they are, and PNG text keywords that already exist are not
+overwritten. An existing XMP packet is merged into; existing EXIF is merged tag by tag.
 
 Reading — ``read(raw)`` tries ``READERS`` in order and returns the first that finds anything:
 
@@ -68,7 +68,8 @@ def _our_record(raw: RawFields) -> str | None:
 def _user_comment(raw: RawFields) -> str | None:
     if not raw.exif:
         return None
-    return exif.fields(raw.exif).get("UserComment") or None
+    text = exif.fields(raw.exif).get("UserComment", "")
+    return text if text.strip() else None  # cameras pad an empty comment with spaces
 
 
 def _has_foreign_generator(raw: RawFields) -> bool:
@@ -114,7 +115,8 @@ def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str
     if keep_foreign:
         if fmt == "png" and existing.text.get("parameters"):
             parameters = existing.text["parameters"]
-        elif fmt == "gif" and existing.text.get("comment"):
+        elif fmt == "gif" and a1111.split(existing.text.get("comment", ""))[1] is not None:
+            # Only a generator's infotext; a plain "Created with GIMP" gives way to ours.
             parameters = existing.text["comment"]
 
     exif_bytes = None

@@ -71,10 +71,13 @@ async function candidateTabs(item) {
 
 /**
  * The metadata for a finished download: the adapter's image whose URL (or uploaded file name)
- * matches, or, when the page shows no such image, what is known about the page it came from.
+ * matches, or, when the page shows no such image (a blob: the page minted just for the
+ * download), what is known about the page it came from: the referrer's tab, else the active
+ * DeepSeek tab, where the click happened.
  */
 async function metadataForDownload(item) {
   let pageOnly = null;
+  const referrer = normalizeUrl(item.referrer ?? "");
   for (const tab of await candidateTabs(item)) {
     let scan;
     try {
@@ -84,9 +87,8 @@ async function metadataForDownload(item) {
     }
     const match = findImageByUrl(scan.images, item.url, item.finalUrl) ?? findImageByFileName(scan.images, item.filename);
     if (match) return metadataFor(match, scan.conversation);
-    if (!pageOnly && normalizeUrl(scan.conversation.url) === normalizeUrl(item.referrer ?? "")) {
-      pageOnly = pageMetadata(scan.conversation, item);
-    }
+    const fromThisTab = isDeepSeekUrl(referrer) ? normalizeUrl(scan.conversation.url) === referrer || normalizeUrl(tab.url) === referrer : true;
+    if (!pageOnly && fromThisTab) pageOnly = pageMetadata(scan.conversation, item);
   }
   return pageOnly ?? pageMetadata({ url: isDeepSeekUrl(item.referrer) ? item.referrer : null }, item);
 }

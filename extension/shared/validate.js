@@ -42,7 +42,7 @@ export const LIMITS = Object.freeze({
   srcChars: 64 * 1024 * 1024,
   /** Inline SVG markup of a diagram. */
   svgChars: 8 * 1024 * 1024,
-  images: 2_000,
+  images: 5_000,
   turns: 10_000,
   extraKeys: 32,
   extraChars: 2_000,

@@ -83,7 +83,7 @@ def launch(tmp_path):
     executable = require_tool("chromium")
     started = []
 
-    def start(*, with_host: bool = False) -> Browser:
+    def start(*, with_host: bool = False, extra_args: tuple[str, ...] = ()) -> Browser:
         home = tmp_path / "home"
         profile = tmp_path / "profile"
         home.mkdir()
@@ -113,6 +113,7 @@ def launch(tmp_path):
                 "--disable-sync",
                 f"--disable-extensions-except={EXTENSION}",
                 f"--load-extension={EXTENSION}",
+                *extra_args,
             ],
         )
         started.append((playwright, context))
@@ -224,3 +225,82 @@ def test_with_the_real_host_options_read_and_write_the_config(launch):
     )
     assert mirrored is False
     assert browser.errors == []
+
+
+def wait_for_capture(browser: Browser, download_id: int, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        captures = browser.worker.evaluate(
+            "chrome.storage.session.get('recentCaptures').then((v) => v.recentCaptures ?? [])"
+        )
+        for capture in captures:
+            if capture["downloadId"] == download_id:
+                return capture
+        time.sleep(0.2)
+    pytest.fail(f"download {download_id} was never captured")
+    raise AssertionError
+
+
+def test_auto_capture_embeds_the_prompt_into_finished_downloads(launch):
+    from dsexport import read_metadata
+    from dsexport.demo.sample import build_sample
+    from dsexport.demo.server import SampleServer, chromium_args
+
+    with SampleServer(build_sample(), lifetime=300) as server:
+        browser = launch(with_host=True, extra_args=tuple(chromium_args(server.port)))
+        page = browser.context.new_page()
+        page.goto("https://chat.deepseek.com/")
+        tab_id = browser.worker.evaluate(
+            "chrome.tabs.query({url: 'https://chat.deepseek.com/*'}).then((t) => t[0].id)"
+        )
+        scan = browser.worker.evaluate("(id) => globalThis.dsexport.scanTab(id)", tab_id)
+        item = next(
+            i for i in scan["images"] if i["kind"] == "generated" and i["src"].startswith("https:")
+        )
+        downloads = browser.home / "Downloads"
+        downloads.mkdir()
+        cdp = browser.context.new_cdp_session(page)
+        cdp.send(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
+
+        # A download of an image the adapter listed: its own prompt goes into the file.
+        download_id = browser.worker.evaluate(
+            "(url) => chrome.downloads.download({url})", item["src"]
+        )
+        capture = wait_for_capture(browser, download_id)
+        assert capture["ok"] is True, capture
+        saved = Path(capture["path"])
+        assert saved.parent == downloads
+        meta = read_metadata(saved)
+        assert meta is not None
+        assert meta.prompt == item["metadata"]["prompt"]
+        assert meta.page_url == scan["conversation"]["url"]
+
+        # A download the page itself makes from a blob: URL (like a "download" button): the
+        # image cannot be matched by URL, so the page it came from is recorded.
+        page.evaluate(
+            """async (src) => {
+                const blob = await (await fetch(src)).blob();
+                const a = document.createElement("a");
+                a.href = URL.createObjectURL(blob);
+                a.download = "from-page-button.bin.png";
+                document.body.append(a);
+                a.click();
+            }""",
+            item["src"],
+        )
+        deadline = time.monotonic() + 30
+        blob_id = None
+        while blob_id is None and time.monotonic() < deadline:
+            blob_id = browser.worker.evaluate(
+                "chrome.downloads.search({filenameRegex: 'from-page-button'})"
+                ".then((r) => r[0]?.id ?? null)"
+            )
+            time.sleep(0.2)
+        assert blob_id is not None
+        capture = wait_for_capture(browser, blob_id)
+        assert capture["ok"] is True, capture
+        meta = read_metadata(Path(capture["path"]))
+        assert meta is not None
+        assert meta.page_url == scan["conversation"]["url"]

@@ -335,6 +335,11 @@ function answerText(answer) {
   return parts.length > 0 ? parts.join("\n") : (answer.textContent ?? "");
 }
 
+/**
+ * Inside a citation chip, KaTeX, a favicon strip, a code block's banner or the reasoning block.
+ * Generic UI controls (role=button, aria-hidden) count only for SVG: an answer image may well sit
+ * in a clickable zoom wrapper, and icon-sized images are caught by size instead.
+ */
 function isDecoration(el, answer) {
   return (
     closestAny(el, "citation", answer) !== null ||
@@ -342,7 +347,7 @@ function isDecoration(el, answer) {
     closestAny(el, "favicon", answer) !== null ||
     closestAny(el, "codeBanner", answer) !== null ||
     closestAny(el, "think", answer) !== null ||
-    (closestAny(el, "uiChrome", answer) !== null && el.tagName !== "A")
+    (el.tagName?.toLowerCase() === "svg" && closestAny(el, "uiChrome", answer) !== null)
   );
 }
 
@@ -374,7 +379,7 @@ function declaredSize(img) {
 /** A Mermaid/inline SVG diagram in an answer, or null for icons, KaTeX and decorations. */
 function diagramOf(svg, answer) {
   if (svg.parentElement?.closest?.("svg")) return null;
-  if (isDecoration(svg, answer) || closestAny(svg, "uiChrome", answer)) return null;
+  if (isDecoration(svg, answer)) return null;
   const block = closestAny(svg, "codeBlock", answer);
   const langEl = block ? queryOne(block, "codeLang") : null;
   const lang = langEl ? clipText(langEl.textContent, 32)?.toLowerCase() ?? null : null;

@@ -103,15 +103,16 @@ def one_round(exe: str, server: SampleServer, conv, *, save_first: bool) -> dict
                     worker, f"globalThis.dsexport.saveTab({tab}, {{}})", timeout=600
                 )
                 elapsed = time.perf_counter() - t0
-                assert len(summary["saved"]) == 50 and not summary["failed"], summary["failed"]
-                assert not any(s["duplicate"] for s in summary["saved"])
+                problem = json.dumps(summary)[:2000]
+                assert len(summary["saved"]) == 50 and not summary["failed"], problem
+                assert not any(s["duplicate"] for s in summary["saved"]), problem
                 return elapsed
 
             def download() -> float:
                 t0 = time.perf_counter()
                 result = b.evaluate(worker, f"({_DOWNLOAD_ALL})({json.dumps(urls)})", timeout=600)
                 elapsed = time.perf_counter() - t0
-                assert result["bytes"] == sum(len(e.body) for e in conv.expected)
+                assert result["bytes"] == sum(len(e.body) for e in conv.expected), result
                 return elapsed
 
             if save_first:
@@ -123,6 +124,13 @@ def one_round(exe: str, server: SampleServer, conv, *, save_first: bool) -> dict
         return {"save": t_save, "download": t_download}
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except (OSError, AttributeError):  # Windows
+        return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     sample = build_sample(bench=True)
     conv = sample.conversation("bench")
     total_mb = sum(len(e.body) for e in conv.expected) / 1e6
+    load_before = _load()
     rounds = []
     with SampleServer(sample, lifetime=1800) as server:
         for n in range(args.rounds):
@@ -167,7 +176,8 @@ alternating which goes first. Median of the rounds:
 | `saveTab` (50 images, metadata embedded) | {save:.2f} s | {total_mb / save:.0f} MB/s |
 | **ratio saveTab / download** | **{ratio:.2f}×** | target ≤ {TARGET_RATIO}× ({verdict} it) |
 
-Per round: {", ".join(f"{x:.2f}×" for x in ratios)}. Machine: {machine()}.
+Per round: {", ".join(f"{x:.2f}×" for x in ratios)}. Machine: {machine()}; load average
+{load_before} before the run, {_load()} after (other work on the machine slows both sides).
 """
     print(body)
     if not args.no_write:

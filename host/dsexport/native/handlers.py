@@ -78,7 +78,7 @@ def _get(req: Request, name: str, kind: type | tuple[type, ...], *, required: bo
 _JSON_NAMES = {"str": "a string", "int": "an integer", "dict": "an object", "list": "a list"}
 
 
-_BASE64: Any = None
+_BASE64 = r"[A-Za-z0-9+/]*={0,2}"
 
 
 def _base64(text: str, what: str) -> bytes:
@@ -88,7 +88,6 @@ def _base64(text: str, what: str) -> bytes:
     Checked with one regex and decoded straight from the ``str`` (``binascii`` reads ASCII text
     in place): ``base64.b64decode`` would first copy a 5.6 MB chunk to bytes.
     """
-    global _BASE64
     import binascii
     import re
 
@@ -97,9 +96,7 @@ def _base64(text: str, what: str) -> bytes:
         if not sep or not head.endswith(";base64"):
             msg = f"'{what}' is a data URL without base64 data"
             raise BadRequest(msg)
-    if _BASE64 is None:
-        _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-    if len(text) % 4 or not _BASE64.fullmatch(text):
+    if len(text) % 4 or not re.fullmatch(_BASE64, text):
         msg = f"'{what}' is not valid base64 (standard alphabet, padded to a multiple of 4)"
         raise BadRequest(msg)
     return binascii.a2b_base64(text)
@@ -127,10 +124,6 @@ def _config():
     from dsexport.config import load_config
 
     return load_config()
-
-
-def _config_dict(cfg) -> dict[str, Any]:
-    return cfg.to_dict()
 
 
 def _output_dir(cfg) -> Path:
@@ -291,7 +284,7 @@ def config_get(req: Request, session: Session) -> dict[str, Any]:
     """The current config and the defaults."""
     from dsexport import config
 
-    return {"config": _config_dict(config.load_config()), "defaults": _defaults(config)}
+    return {"config": config.load_config().to_dict(), "defaults": _defaults(config)}
 
 
 def _defaults(config_module) -> dict[str, Any]:
@@ -311,7 +304,7 @@ def config_set(req: Request, session: Session) -> dict[str, Any]:
     if len(json.dumps(values, ensure_ascii=False)) > MAX_CONFIG_BYTES:
         msg = f"config values are larger than {MAX_CONFIG_BYTES} bytes"
         raise BadRequest(msg)
-    return {"config": _config_dict(set_values(values))}
+    return {"config": set_values(values).to_dict()}
 
 
 def preview_name(req: Request, session: Session) -> dict[str, Any]:

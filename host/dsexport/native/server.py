@@ -123,13 +123,14 @@ def handle(
         result = dict(handler(req, session))
         reply: dict[str, Any] = {"id": req_id, "ok": True, "result": result}
         if req_type not in QUIET_REQUESTS:
-            log.info("%s id=%.40r ok in %.1f ms", req_type, req_id, _ms(started))
+            log.info("%.64r id=%.40r ok in %.1f ms", req_type, req_id, _ms(started))
         return reply
     except DsError as err:
-        log.info("%s id=%.40r %s: %s", req_type, req_id, err.code, framing.shorten(str(err), 300))
+        # %r keeps input-derived text on one log line.
+        log.info("%.64r id=%.40r %s: %.300r", req_type, req_id, err.code, str(err))
         return error_reply(req_id, err)
     except Exception as err:  # the host's outermost edge: a bug must not end the connection
-        log.exception("%s id=%.40r failed", req_type, req_id)
+        log.exception("%.64r id=%.40r failed", req_type, req_id)
         return error_reply(req_id, DsError(f"internal error: {type(err).__name__}: {err}"))
 
 
@@ -164,7 +165,7 @@ def serve(
             except framing.TruncatedFrame:
                 raise
             except BadFrame as err:
-                log.info("bad frame: %s", err)
+                log.info("bad frame: %.300r", str(err))
                 _send(outstream, error_reply(None, err))
                 continue
             if message is framing.EOF:

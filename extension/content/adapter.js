@@ -453,18 +453,20 @@ export function serializeSvg(svg) {
  * The full scan result (extension-contract.md): DOM reading merged with the page's own
  * history_messages data when `options.history` holds it, so turns the virtual list has unmounted
  * are still found, and the result does not depend on where the user scrolled.
- * `options.seen`: raws kept from earlier DOM readings of this conversation (entry.js passes them).
+ * `options.historyUnavailable`: the caller tried to get the history and could not (reported).
  */
 export function scanPage(document, location, options = {}) {
   const dom = readDom(document, location);
   const problems = [...selfCheck(document, location).problems];
   let api = null;
+  if (options.historyUnavailable === true && dom.conversation.id) {
+    problems.push("history-unavailable: the page's own conversation data could not be read; only turns on screen were scanned");
+  }
   if (options.history) {
     api = parseHistory(options.history, { base: location?.origin, conversationId: dom.conversation.id });
     problems.push(...api.problems);
     if (!api.ok) api = null;
   }
-  if (options.seen) dom.raws = [...options.seen, ...dom.raws];
   const merged = mergeReadings(dom, api);
   problems.push(...merged.problems);
   const conversation = { ...dom.conversation, title: clipText(api?.title ?? null, LIMITS.title) ?? dom.conversation.title };

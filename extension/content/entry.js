@@ -145,7 +145,7 @@
     if (options.sweep === true) await sweep(adapter);
     const identity = adapter.conversationIdentity(location, null);
     const history = await historyFor(identity);
-    const result = adapter.scanPage(document, location, { history: parsed(history) });
+    const result = adapter.scanPage(document, location, { history: parsed(history), historyUnavailable: history === null });
     remember(adapter, result, history !== null);
     return withSeen(result);
   }

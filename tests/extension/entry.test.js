@@ -157,6 +157,7 @@ describe("content entry with the page bridge", () => {
     const reply = await world.ask({ type: "dsexport:scan" });
     assert.ok(Date.now() - started < 3000, "does not wait for the history timeout");
     assert.equal(reply.result.images.length, 3);
+    assert.match(reply.result.health.problems.join("\n"), /history-unavailable/);
   });
 
   it("waits for a streaming answer to settle before reading it", async () => {

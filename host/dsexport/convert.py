@@ -8,9 +8,11 @@ any other image, so every output format carries the same fields. What a conversi
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from dsexport.errors import CorruptImage, UnsupportedFormat
+from dsexport.errors import CorruptImage, DsError, UnsupportedFormat
 
 MAX_PIXELS = 178_956_970
 """Pixel count above which an image is refused before decoding (Pillow's own hard limit, twice
@@ -34,20 +36,33 @@ def _parse_colour(value: str) -> tuple[int, int, int]:
     return (int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16))
 
 
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Pillow's plugins report a broken file with whatever their decoder raises: OSError,
+    SyntaxError, ValueError, EOFError, struct.error, and RuntimeError from the AVIF plugin
+    ("Decoding of alpha plane failed"), on the first frame or on a later one. All of them mean
+    the same to the user: the image is corrupt."""
+    from PIL import Image
+
+    try:
+        yield
+    except DsError:
+        raise
+    except Image.DecompressionBombError as err:
+        msg = f"image is too large to convert safely ({err})"
+        raise CorruptImage(msg) from err
+    except Exception as err:
+        msg = f"image could not be decoded: {type(err).__name__}: {err}"
+        raise CorruptImage(msg) from err
+
+
 def _open(data: bytes | memoryview):
     from PIL import Image, ImageFile
 
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
-    try:
-        im = Image.open(io.BytesIO(data))
-        im.load()
-    except Image.DecompressionBombError as err:
-        msg = f"image is too large to convert safely ({err})"
-        raise CorruptImage(msg) from err
-    except (OSError, SyntaxError, ValueError) as err:
-        msg = f"image could not be decoded: {err}"
-        raise CorruptImage(msg) from err
+    im = Image.open(io.BytesIO(data))
+    im.load()
     return im
 
 
@@ -83,50 +98,53 @@ def convert(
         raise UnsupportedFormat(msg)
 
     warnings: list[str] = []
-    im = _open(data)
-    icc = im.info.get("icc_profile")
-    n_frames = getattr(im, "n_frames", 1)
-    animated = n_frames > 1
+    with _decoding():
+        im = _open(data)
+        icc = im.info.get("icc_profile")
+        n_frames = getattr(im, "n_frames", 1)
+        animated = n_frames > 1
 
-    orientation = im.getexif().get(0x0112, 1)
-    if orientation not in (1, None):
-        warnings.append("EXIF orientation was applied to the pixels")
+        orientation = im.getexif().get(0x0112, 1)
+        if orientation not in (1, None):
+            warnings.append("EXIF orientation was applied to the pixels")
 
-    def prepare(frame):
-        frame = ImageOps.exif_transpose(frame) if orientation not in (1, None) else frame
-        return _to_mode(frame, target, background, warnings)
+        def prepare(frame):
+            frame = ImageOps.exif_transpose(frame) if orientation not in (1, None) else frame
+            return _to_mode(frame, target, background, warnings)
 
-    out = io.BytesIO()
-    params: dict = {}
-    if icc:
-        params["icc_profile"] = icc
-    if target == "jpeg":
-        params["quality"] = quality or 90
-        params["optimize"] = True
-    elif target == "webp":
-        if quality is None or quality >= 100:
-            params.update(lossless=True, quality=100, method=4, exact=True)
+        out = io.BytesIO()
+        params: dict = {}
+        if icc:
+            params["icc_profile"] = icc
+        if target == "jpeg":
+            params["quality"] = quality or 90
+            params["optimize"] = True
+        elif target == "webp":
+            if quality is None or quality >= 100:
+                params.update(lossless=True, quality=100, method=4, exact=True)
+            else:
+                params.update(quality=quality, method=4)
+        elif target == "avif":
+            params["quality"] = quality or 90
+            if "16" in im.mode or im.mode in ("I", "I;16"):
+                warnings.append("AVIF output is 8-bit; bit depth was reduced")
+        elif target == "png":
+            params["optimize"] = False
+
+        if animated and target in ("png", "webp", "avif"):
+            raw_frames = _frames(im)
+            frames = [prepare(f) for f in raw_frames]
+            durations = [f.info.get("duration", im.info.get("duration", 100)) for f in raw_frames]
+            params.update(save_all=True, append_images=frames[1:], duration=durations)
+            params["loop"] = im.info.get("loop", 0)
+            first = frames[0]
         else:
-            params.update(quality=quality, method=4)
-    elif target == "avif":
-        params["quality"] = quality or 90
-        if "16" in im.mode or im.mode in ("I", "I;16"):
-            warnings.append("AVIF output is 8-bit; bit depth was reduced")
-    elif target == "png":
-        params["optimize"] = False
-
-    if animated and target in ("png", "webp", "avif"):
-        raw_frames = _frames(im)
-        frames = [prepare(f) for f in raw_frames]
-        durations = [f.info.get("duration", im.info.get("duration", 100)) for f in raw_frames]
-        params.update(save_all=True, append_images=frames[1:], duration=durations)
-        params["loop"] = im.info.get("loop", 0)
-        first = frames[0]
-    else:
-        if animated:
-            warnings.append(f"JPEG cannot hold animation; only the first of {n_frames} frames kept")
-        im.seek(0)
-        first = prepare(im)
+            if animated:
+                warnings.append(
+                    f"JPEG cannot hold animation; only the first of {n_frames} frames kept"
+                )
+            im.seek(0)
+            first = prepare(im)
 
     try:
         first.save(out, PILLOW_FORMAT[target], **params)

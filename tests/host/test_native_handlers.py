@@ -18,7 +18,7 @@ def test_reveal_on_macos_selects_the_file_in_finder():
 
 
 def test_reveal_on_windows_selects_the_file_in_explorer():
-    assert reveal_commands(FILE, platform="win32") == [["explorer", f"/select,{FILE}"]]
+    assert reveal_commands(FILE, platform="win32") == [["explorer", "/select,", str(FILE)]]
 
 
 def test_reveal_on_linux_asks_the_file_manager_over_dbus_then_falls_back_to_xdg_open():

@@ -355,7 +355,9 @@ def reveal_commands(
     if platform == "darwin":
         return [["open", "-R", str(path)]]
     if platform == "win32":
-        return [["explorer", f"/select,{path}"]]
+        # Separate arguments: list2cmdline then writes `/select, "C:\a b\c.png"`, which
+        # explorer parses; one quoted `"/select,C:\a b\c.png"` it does not always.
+        return [["explorer", "/select,", str(path)]]
     folder = path if path.is_dir() else path.parent
     commands = []
     if environ.get("DBUS_SESSION_BUS_ADDRESS") and which("dbus-send"):

@@ -238,7 +238,11 @@ def main(argv: Sequence[str]) -> int:
     import warnings
 
     warnings.showwarning = _log_warning
-    instream, outstream = _private_stdio()
+    try:
+        instream, outstream = _private_stdio()
+    except OSError as err:  # started without stdin/stdout: nobody to answer
+        log.warning("no usable stdin/stdout: %s", err)
+        return EXIT_BROKEN_STREAM
     session = Session(caller=caller)
     session.transfers.exit_on_sigterm = True
     with contextlib.suppress(OSError):

@@ -21,26 +21,39 @@ async function updatePending(change) {
   await setSession(KEYS.pendingDownloads, pending);
 }
 
-export async function onDownloadCreated(item) {
-  if (!(await isAutoCaptureOn())) return;
-  const known = await getSession(KEYS.knownImageUrls, {});
-  if (!isDeepSeekDownload(item, known, api.runtime.id)) return;
-  if (item.state === "complete") {
-    await captureCompleted(item.id);
-    return;
-  }
-  await updatePending((pending) => {
-    pending[item.id] = { url: item.url, referrer: item.referrer ?? null, at: Date.now() };
-  });
+// Download events are handled one after another: onChanged("complete") for a small file can
+// arrive while onCreated is still reading storage, and would otherwise find nothing pending.
+// Only the bookkeeping is serialised; the capture itself (scan + host call) runs outside.
+let queue = Promise.resolve();
+
+function serially(task) {
+  const run = queue.then(task);
+  queue = run.catch(() => {});
+  return run;
 }
 
-export async function onDownloadChanged(delta) {
+export function onDownloadCreated(item) {
+  return serially(async () => {
+    if (!(await isAutoCaptureOn())) return false;
+    const known = await getSession(KEYS.knownImageUrls, {});
+    if (!isDeepSeekDownload(item, known, api.runtime.id)) return false;
+    if (item.state === "complete") return true;
+    await updatePending((pending) => {
+      pending[item.id] = { url: item.url, referrer: item.referrer ?? null, at: Date.now() };
+    });
+    return false;
+  }).then((completeNow) => completeNow && captureCompleted(item.id));
+}
+
+export function onDownloadChanged(delta) {
   const state = delta.state?.current;
-  if (state !== "complete" && state !== "interrupted") return;
-  const pending = await getSession(KEYS.pendingDownloads, {});
-  if (!(delta.id in pending)) return;
-  await updatePending((p) => delete p[delta.id]);
-  if (state === "complete") await captureCompleted(delta.id);
+  if (state !== "complete" && state !== "interrupted") return Promise.resolve(false);
+  return serially(async () => {
+    const pending = await getSession(KEYS.pendingDownloads, {});
+    if (!(delta.id in pending)) return false;
+    await updatePending((p) => delete p[delta.id]);
+    return state === "complete";
+  }).then((complete) => complete && captureCompleted(delta.id));
 }
 
 async function recordCapture(entry) {

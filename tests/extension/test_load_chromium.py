@@ -304,3 +304,15 @@ def test_auto_capture_embeds_the_prompt_into_finished_downloads(launch):
         meta = read_metadata(Path(capture["path"]))
         assert meta is not None
         assert meta.page_url == scan["conversation"]["url"]
+
+        # "Copy diagnostics" from the popup: versions, host and adapter state, no prompt text.
+        popup = browser.page(f"popup/popup.html?tab={tab_id}")
+        report = popup.evaluate(
+            "(id) => chrome.runtime.sendMessage({type: 'diagnostics', tabId: id})", tab_id
+        )
+        assert report["ok"] is True, report
+        result = report["result"]
+        assert result["host"]["ok"] is True
+        assert result["page"]["images"] == len(scan["images"])
+        assert "adapter" in result["page"], result["page"]
+        assert item["metadata"]["prompt"] not in json.dumps(result, ensure_ascii=False)

@@ -11,8 +11,9 @@ makes that check-then-write atomic across processes. Example::
             catalog.add(path=str(path), sha256=sha, format="png", size=n, metadata=meta)
 
 Schema changes are numbered migrations (``MIGRATIONS``): append one, never edit one. The
-``schema_version`` table records how many have run. A catalog file that sqlite reports as not a
-database or malformed is moved aside (``catalog.sqlite3.corrupt-<time>``) and a new one started;
+``schema_version`` table records how many have run. A migration step is SQL text or a
+function taking the connection (for back-filling columns computed in Python). A catalog file
+that sqlite reports as not a database or malformed is moved aside (``catalog.sqlite3.corrupt-<time>``) and a new one started;
 ``dsexport reindex`` can rebuild it from the files.
 """
 
@@ -24,12 +25,13 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from dsexport.errors import DsError
 from dsexport.model import Metadata
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,154 @@ BUSY_TIMEOUT_MS = 30_000
 
 _INT64_MAX = 2**63 - 1
 
+#: Columns of the trigram index (all text people search by).
+_FTS_COLUMNS = ("prompt", "negative_prompt", "conversation_title", "model", "search_extra")
+
+MAX_SEARCH_EXTRA = 4000
+"""Characters of ``extra`` values and the file name kept for search; a hostile record with a
+megabyte of ``extra`` must not bloat the index."""
+
+GRAM_MIN_CODEPOINT = 0x2E80
+"""Characters from here on (CJK radicals, kana, Hangul, CJK ideographs, emoji…) form the bigrams
+that answer two-character queries. Latin, Greek, Cyrillic words are found by the trigram index."""
+
+
+def _fts_triggers() -> tuple[str, ...]:
+    cols = ", ".join(_FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in _FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in _FTS_COLUMNS)
+    delete_old = (
+        f"INSERT INTO images_fts (images_fts, rowid, {cols}) VALUES ('delete', old.id, {old});"
+        " INSERT INTO images_grams (images_grams, rowid, search_grams)"
+        " VALUES ('delete', old.id, old.search_grams);"
+    )
+    insert_new = (
+        f"INSERT INTO images_fts (rowid, {cols}) VALUES (new.id, {new});"
+        " INSERT INTO images_grams (rowid, search_grams) VALUES (new.id, new.search_grams);"
+    )
+    return (
+        f"CREATE TRIGGER images_fts_ai AFTER INSERT ON images BEGIN {insert_new} END",
+        f"CREATE TRIGGER images_fts_ad AFTER DELETE ON images BEGIN {delete_old} END",
+        # Only when indexed text changes: moving a file (check) or touching mtime costs nothing.
+        f"CREATE TRIGGER images_fts_au AFTER UPDATE OF {cols}, search_grams ON images "
+        f"BEGIN {delete_old} {insert_new} END",
+    )
+
+
+def search_grams(text: str) -> str:
+    """``"红色围巾 cat"`` → ``"红色 色围 围巾"``: adjacent pairs of non-Latin characters."""
+    grams = []
+    prev = ""
+    for ch in text:
+        if ord(ch) >= GRAM_MIN_CODEPOINT and not ch.isspace():
+            if prev:
+                grams.append(prev + ch)
+            prev = ch
+        else:
+            prev = ""
+    # Repeats add nothing to a match and only grow the index.
+    return " ".join(dict.fromkeys(grams))
+
+
+def _extra_text(value: Any, out: list[str], budget: list[int]) -> None:
+    if budget[0] <= 0:
+        return
+    if isinstance(value, str):
+        piece = value[: budget[0]]
+        out.append(piece)
+        budget[0] -= len(piece) + 1
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        out.append(str(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _extra_text(item, out, budget)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _extra_text(item, out, budget)
+
+
+def search_extra(meta: Metadata, path: str) -> str:
+    """The searchable text besides prompt/title/model: the file name, sampler, ``extra`` values."""
+    out = [os.path.basename(path)]
+    if meta.sampler:
+        out.append(meta.sampler)
+    _extra_text(meta.extra, out, [MAX_SEARCH_EXTRA])
+    return "\n".join(out)[:MAX_SEARCH_EXTRA]
+
+
+def captured_timestamp(iso: str | None) -> int | None:
+    """ISO 8601 → Unix seconds (a time without offset is taken as UTC), ``None`` if unparsable."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def _searchable_text(meta: Metadata, extra_text: str) -> str:
+    texts = (meta.prompt, meta.negative_prompt, meta.conversation_title, meta.model, extra_text)
+    return "\n".join(t for t in texts if t)
+
+
+def _backfill_v2(conn: sqlite3.Connection) -> None:
+    """Fill version 2's columns for rows written by version 1, from their stored record."""
+    rows = conn.execute("SELECT id, path, record_json, captured_at FROM images").fetchall()
+    for row_id, path, record_json, captured_at in rows:
+        meta = _record_of(record_json)
+        extra_text = search_extra(meta, path)
+        conn.execute(
+            "UPDATE images SET steps = ?, sampler = ?, cfg_scale = ?, turn_index = ?,"
+            " captured_ts = ?, search_extra = ?, search_grams = ? WHERE id = ?",
+            (
+                meta.steps,
+                meta.sampler,
+                meta.cfg_scale,
+                meta.turn_index,
+                captured_timestamp(captured_at),
+                extra_text,
+                search_grams(_searchable_text(meta, extra_text)),
+                row_id,
+            ),
+        )
+
+
+def _create_text_index(conn: sqlite3.Connection) -> None:
+    """Substrings of three or more characters, any script, case-folded: the trigram tokenizer
+    (sqlite >= 3.34), on which a phrase query is a substring search. Older sqlite builds get
+    word tokens, and search falls back to scanning (``Catalog.substring_index``)."""
+    columns = ", ".join(_FTS_COLUMNS)
+    for tokenizer in ("trigram", "unicode61"):
+        try:
+            conn.execute(
+                f"CREATE VIRTUAL TABLE images_fts USING fts5({columns}, content='images',"
+                f" content_rowid='id', tokenize='{tokenizer}')"
+            )
+        except sqlite3.OperationalError as err:
+            if "tokenizer" not in str(err):
+                raise
+            log.warning("sqlite %s has no trigram tokenizer; search scans", sqlite3.sqlite_version)
+            continue
+        return
+
+
+def _record_of(record_json: str | None) -> Metadata:
+    if not record_json:
+        return Metadata()
+    try:
+        data = json.loads(record_json)
+        from dsexport.validate import metadata_from_dict
+
+        return metadata_from_dict(data) if isinstance(data, dict) else Metadata()
+    except (ValueError, TypeError, DsError):
+        return Metadata()
+
+
 #: MIGRATIONS[i] takes the schema from version i to i + 1. Append; never edit a released one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] = (
     (
         """CREATE TABLE images (
             id INTEGER PRIMARY KEY,
@@ -73,6 +221,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX idx_images_saved_at ON images (saved_at)",
         "CREATE INDEX idx_images_model ON images (model)",
     ),
+    (
+        # Search (version 2): more fields, a sortable capture time, the file's mtime (so reindex
+        # can skip unchanged files), and two full-text indexes kept in step by triggers.
+        "ALTER TABLE images ADD COLUMN steps INTEGER",
+        "ALTER TABLE images ADD COLUMN sampler TEXT",
+        "ALTER TABLE images ADD COLUMN cfg_scale REAL",
+        "ALTER TABLE images ADD COLUMN turn_index INTEGER",
+        "ALTER TABLE images ADD COLUMN captured_ts INTEGER",
+        "ALTER TABLE images ADD COLUMN mtime_ns INTEGER",
+        "ALTER TABLE images ADD COLUMN search_extra TEXT",
+        "ALTER TABLE images ADD COLUMN search_grams TEXT",
+        "CREATE INDEX idx_images_captured_ts ON images (captured_ts)",
+        _backfill_v2,
+        _create_text_index,
+        # Two-character CJK/emoji queries (trigram cannot answer them): every pair of adjacent
+        # non-Latin characters as one token. The ascii tokenizer keeps any non-ASCII character
+        # inside a token, so emoji pairs survive (unicode61 would split on them).
+        """CREATE VIRTUAL TABLE images_grams USING fts5(
+            search_grams, content='images', content_rowid='id', tokenize='ascii'
+        )""",
+        *_fts_triggers(),
+        "INSERT INTO images_fts (images_fts) VALUES ('rebuild')",
+        "INSERT INTO images_grams (images_grams) VALUES ('rebuild')",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -96,6 +268,14 @@ _COLUMNS = (
     "source",
     "saved_at",
     "record_json",
+    "steps",
+    "sampler",
+    "cfg_scale",
+    "turn_index",
+    "captured_ts",
+    "mtime_ns",
+    "search_extra",
+    "search_grams",
 )
 
 
@@ -123,6 +303,21 @@ class Entry:
     source: str | None
     saved_at: str
     record_json: str | None
+    steps: int | None = None
+    sampler: str | None = None
+    cfg_scale: float | None = None
+    turn_index: int | None = None
+    captured_ts: int | None = None
+    """``captured_at`` as Unix seconds, for ``--since``/``--until``."""
+    mtime_ns: int | None = None
+    """The file's modification time when it was recorded; ``reindex`` skips unchanged files."""
+    search_extra: str | None = None
+    search_grams: str | None = None
+
+    @property
+    def metadata(self) -> Metadata:
+        """The full record as saved (``Metadata``), e.g. for a bundle's ``metadata.json``."""
+        return _record_of(self.record_json)
 
 
 def default_path() -> Path:
@@ -152,6 +347,7 @@ class Catalog:
         self._conn = conn
         self.path = path
         self._in_lock = False
+        self._trigram: bool | None = None
 
     # -- lifecycle
 
@@ -183,7 +379,60 @@ class Catalog:
         finally:
             self._in_lock = False
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The sqlite connection, for the catalog package's query modules."""
+        return self._conn
+
+    @property
+    def substring_index(self) -> bool:
+        """True when the full-text index answers substring queries (trigram tokenizer)."""
+        if self._trigram is None:
+            row = self._conn.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'images_fts'"
+            ).fetchone()
+            self._trigram = bool(row) and "trigram" in str(row[0]).lower()
+        return self._trigram
+
+    def batch(self) -> contextlib.AbstractContextManager[Catalog]:
+        """Many changes in one transaction (an import or reindex writes in batches, so a saving
+        browser never waits long); the same lock as ``save_lock``."""
+        return self.save_lock()
+
     # -- queries
+
+    def select(
+        self,
+        where: str = "",
+        params: Sequence[Any] = (),
+        *,
+        order: str = "id DESC",
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Rows matching a SQL condition on ``images``, e.g. ``select("format = ?", ["png"])``."""
+        sql = f"SELECT id, {', '.join(_COLUMNS)} FROM images"
+        if where:
+            sql += f" WHERE {where}"
+        sql += f" ORDER BY {order}"
+        args = list(params)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return [Entry(*row) for row in self._conn.execute(sql, args)]
+
+    def iter_entries(self, batch: int = 1000) -> Iterator[Entry]:
+        """Every row in id order, fetched in pages so a large catalog costs little memory."""
+        last = 0
+        while True:
+            rows = self.select("id > ?", [last], order="id", limit=batch)
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].id
+
+    def by_id(self, entry_id: int) -> Entry | None:
+        rows = self.select("id = ?", [int(entry_id)])
+        return rows[0] if rows else None
 
     def find_duplicate(
         self, sha256: str | None, fmt: str, output_root: str | os.PathLike
@@ -233,11 +482,16 @@ class Catalog:
         height: int | None = None,
         source: str | None = None,
         saved_at: str | None = None,
+        mtime_ns: int | None = None,
     ) -> int:
         """Record a saved (or embedded) file; a row for the same path is replaced. Returns its id.
 
-        ``size`` is the file's size on disk as written (``find_duplicate`` compares it).
+        ``size`` is the file's size on disk as written (``find_duplicate`` compares it);
+        ``mtime_ns`` its modification time (looked up when not given).
         """
+        if mtime_ns is None:
+            with contextlib.suppress(OSError):
+                mtime_ns = os.stat(path).st_mtime_ns
         meta = metadata or Metadata()
         seed: int | str | None = meta.seed
         if isinstance(seed, int) and not -_INT64_MAX - 1 <= seed <= _INT64_MAX:
@@ -262,7 +516,16 @@ class Catalog:
             "source": source,
             "saved_at": saved_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "record_json": json.dumps(meta.to_dict(), ensure_ascii=False, default=str),
+            "steps": meta.steps,
+            "sampler": meta.sampler,
+            "cfg_scale": meta.cfg_scale,
+            "turn_index": meta.turn_index,
+            "captured_ts": captured_timestamp(meta.captured_at),
+            "mtime_ns": mtime_ns,
         }
+        extra_text = search_extra(meta, values["path"])
+        values["search_extra"] = extra_text
+        values["search_grams"] = search_grams(_searchable_text(meta, extra_text))
         names = ", ".join(_COLUMNS)
         marks = ", ".join("?" for _ in _COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "path")
@@ -277,6 +540,16 @@ class Catalog:
                 "SELECT id FROM images WHERE path = ?", (values["path"],)
             ).fetchone()
             return int(row[0])
+
+    def move(self, entry_id: int, new_path: str | os.PathLike, *, mtime_ns: int | None) -> None:
+        """Record that a file now lives at ``new_path`` (``check`` found it moved)."""
+        target = _norm(new_path)
+        with self._write():
+            self._conn.execute("DELETE FROM images WHERE path = ? AND id != ?", (target, entry_id))
+            self._conn.execute(
+                "UPDATE images SET path = ?, mtime_ns = ? WHERE id = ?",
+                (target, mtime_ns, int(entry_id)),
+            )
 
     def remove(self, path: str | os.PathLike) -> bool:
         """Forget ``path``; True if it was recorded."""
@@ -340,8 +613,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 "catalog schema %d is newer than this DS Export (%d)", current, SCHEMA_VERSION
             )
         for version in range(current, SCHEMA_VERSION):
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
+            for step in MIGRATIONS[version]:
+                if callable(step):
+                    step(conn)
+                else:
+                    conn.execute(step)
         if current < SCHEMA_VERSION:
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -373,8 +649,15 @@ def _norm(path: str | os.PathLike) -> str:
     return os.path.abspath(os.fspath(path))
 
 
+#: Internal columns left out of ``--json`` output.
+_PRIVATE_FIELDS = ("record_json", "search_extra", "search_grams", "mtime_ns", "captured_ts")
+
+
 def row_to_dict(entry: Entry) -> dict[str, Any]:
     """A JSON-friendly dict of one row (for ``--json`` output)."""
     from dataclasses import asdict
 
-    return asdict(entry)
+    data = asdict(entry)
+    for name in _PRIVATE_FIELDS:
+        data.pop(name, None)
+    return data

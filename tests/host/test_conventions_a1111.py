@@ -80,24 +80,41 @@ def test_custom_values_with_commas_colons_quotes_round_trip():
     assert a1111.decode(text) == meta
 
 
-def test_without_steps_there_is_no_parameters_line():
+def test_generated_image_without_steps_says_unknown_instead_of_inventing():
     meta = Metadata(prompt="一只猫", width=1024, height=1024, model="DeepSeek", tool="dsexport 1")
-    assert a1111.encode(meta) == "一只猫"
-    meta = Metadata(prompt="一只猫", negative_prompt="模糊", width=1024, height=1024)
+    text = a1111.encode(meta)
+    assert text == (
+        "一只猫\nSteps: unknown, Sampler: unknown, CFG scale: unknown, Size: 1024x1024, "
+        "Model: DeepSeek, Origin: generated, Tool: dsexport 1"
+    )
+    decoded = a1111.decode(text)
+    assert (decoded.steps, decoded.sampler, decoded.cfg_scale, decoded.extra) == (None,) * 3 + ({},)
+    assert decoded.prompt == "一只猫"
+
+
+def test_uploads_get_no_parameters_line_without_three_real_values():
+    meta = Metadata(prompt="一只猫", negative_prompt="模糊", width=10, height=10, origin="uploaded")
     assert a1111.encode(meta) == "一只猫\nNegative prompt: 模糊"
 
 
 def test_prompt_that_looks_like_parameters_gets_our_line_after_it():
-    meta = Metadata(prompt="style: anime, mood: dark, light: soft", width=1, height=2, model="m")
+    meta = Metadata(
+        prompt="style: anime, mood: dark, light: soft",
+        width=1,
+        height=2,
+        model="m",
+        origin="diagram",
+    )
     text = a1111.encode(meta)
-    assert text == "style: anime, mood: dark, light: soft\nSize: 1x2, Model: m, Origin: generated"
+    assert text == "style: anime, mood: dark, light: soft\nSize: 1x2, Model: m, Origin: diagram"
     decoded = a1111.decode(text)
     assert decoded.prompt == meta.prompt
     assert (decoded.width, decoded.height, decoded.model) == (1, 2, "m")
 
 
 def test_never_writes_a_parameters_line_of_fewer_than_three_pairs():
-    assert a1111.encode(Metadata(prompt="x", steps=3)) == "x"  # Steps + Origin = 2 pairs
+    meta = Metadata(prompt="x", steps=3, origin="uploaded")  # Steps + Origin = 2 pairs
+    assert a1111.encode(meta) == "x"
 
 
 def test_decode_refuses_empty_and_json():

@@ -123,20 +123,25 @@ def test_sd_prompt_reader_reads_full_parameters(tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
 def test_deepseek_style_metadata_shows_a_clean_prompt(tmp_path, fmt):
-    """No steps/sampler: nothing is invented. sd-prompt-reader and A1111 show just the prompt;
-    sd-parsers finds no sampler and reports nothing (documented)."""
+    """No steps/sampler known: written as "unknown" (never invented), and then every SD reader
+    finds the prompt: A1111's parser, sd-prompt-reader and sd-parsers."""
     require_module("sd_prompt_reader")
     sd_parsers = require_module("sd_parsers")
     from PIL import Image
     from sd_prompt_reader.image_data_reader import ImageDataReader
 
     path = make_file(tmp_path, fmt, DEEPSEEK)
-    assert a1111_style_read(path) == DEEPSEEK.prompt
+    infotext = a1111_style_read(path)
+    last = infotext.splitlines()[-1]
+    assert last.startswith("Steps: unknown, Sampler: unknown, CFG scale: unknown")  # Civitai
+    assert a1111.parse(infotext)[0] == DEEPSEEK.prompt
     reader = ImageDataReader(str(path))
     assert reader.status.name == "READ_SUCCESS"
     assert reader.positive == DEEPSEEK.prompt
     with Image.open(path) as im:
-        assert sd_parsers.ParserManager().parse(im) is None
+        parsed = sd_parsers.ParserManager().parse(im)
+    assert parsed is not None
+    assert [p.value for s in parsed.samplers for p in s.prompts] == [DEEPSEEK.prompt]
 
 
 @pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])

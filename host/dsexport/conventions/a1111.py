@@ -11,14 +11,19 @@ last line holds ``key: value`` pairs, values quoted with A1111's ``quote()`` (JS
 they contain ``,``, ``:`` or a newline). Standard A1111 keys come first in A1111's order, then
 keys other A1111 files carried (kept in ``extra["a1111"]`` when we read them), then ours.
 
-Unknown values are never invented. DeepSeek images usually have no steps, sampler or seed; then
-the infotext is just the prompt (and negative prompt), with no parameters line: a line without
-``Steps:`` would be shown as part of the prompt by sd-prompt-reader and ComfyUI's importer, and
-sd-parsers (needs ``Sampler``) and Civitai (needs ``Steps:``) would not use it anyway. Size,
-model, URLs and title are still in the XMP and the record. Exception: when the prompt's last line
-itself looks like a parameters line (three ``key: value`` pairs), our line is added after it
-anyway so A1111's parser keeps the prompt whole. A line is only written with at least three
-pairs, because A1111 glues a shorter last line onto the prompt.
+Unknown values are never invented. DeepSeek images usually have no steps, sampler or CFG scale;
+for a generated image those three are then written as the literal word ``unknown``
+(``Steps: unknown, Sampler: unknown, CFG scale: unknown, Seed: 42, Size: 512x512``): every
+reader needs them to recognise the text at all (Civitai looks for a line starting ``Steps: ``,
+sd-parsers needs ``Sampler`` plus two of Steps/CFG scale/Seed, and sd-prompt-reader and
+ComfyUI's importer split on ``\nSteps:``), and ``unknown`` says plainly that the value is not
+known, where a number would be a lie. Files with real steps (from a Stable Diffusion UI) get
+only their real values. ``decode`` turns ``unknown`` back into "no value". Uploads and
+diagrams get a parameters line only with three real values, as they are not Stable Diffusion
+output.
+Exception: when the prompt's last line itself looks like a parameters line (three ``key: value``
+pairs), our line is added after it anyway so A1111's parser keeps the prompt whole. A line is
+only written with at least three pairs, because A1111 glues a shorter last line onto the prompt.
 
 A1111's own parser strips every line, so leading/trailing spaces of prompt lines, and a prompt
 line that starts with ``Negative prompt:``, do not survive this format; the JSON record
@@ -59,6 +64,9 @@ _RESERVED_KEYS = frozenset(
 MIN_PAIRS = 3
 """A1111 treats a last line with fewer pairs as prompt text."""
 
+UNKNOWN = "unknown"
+"""Written for a generated image's unknown steps and sampler (see the module docstring)."""
+
 
 def quote(value: str) -> str:
     """A1111's ``quote()``, plus quoting whatever its parser would otherwise change.
@@ -90,10 +98,15 @@ def unquote(value: str) -> str:
 
 
 def _pairs(meta: Metadata) -> list[tuple[str, str]]:
+    # Fill in "unknown" only for DeepSeek-style images (no steps at all), see the docstring.
+    fill = meta.origin == "generated" and meta.steps is None
     pairs: list[tuple[str, Any]] = [
-        ("Steps", meta.steps),
-        ("Sampler", meta.sampler),
-        ("CFG scale", None if meta.cfg_scale is None else float(meta.cfg_scale)),
+        ("Steps", UNKNOWN if fill else meta.steps),
+        ("Sampler", meta.sampler or (UNKNOWN if fill else None)),
+        (
+            "CFG scale",
+            float(meta.cfg_scale) if meta.cfg_scale is not None else (UNKNOWN if fill else None),
+        ),
         ("Seed", meta.seed),
         (
             "Size",
@@ -137,7 +150,7 @@ def encode(meta: Metadata) -> str:
     negative = f"\n{NEGATIVE_PREFIX} {meta.negative_prompt}" if meta.negative_prompt else ""
     body = f"{prompt}{negative}".strip()
     line = parameters_line(meta)
-    if line and (meta.steps is not None or not body or looks_like_parameters(body)):
+    if line and (line.startswith("Steps:") or not body or looks_like_parameters(body)):
         return f"{body}\n{line}".strip()
     return body
 
@@ -205,6 +218,8 @@ def decode(text: str) -> Metadata | None:
     foreign: dict[str, str] = {}
     for key, value in pairs:
         handled = True
+        if key in ("Steps", "Sampler", "CFG scale") and value == UNKNOWN:
+            continue
         if key == "Steps":
             handled = (parsed := _to_int(value)) is not None
             if handled:

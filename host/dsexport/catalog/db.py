@@ -13,8 +13,9 @@ makes that check-then-write atomic across processes. Example::
 Schema changes are numbered migrations (``MIGRATIONS``): append one, never edit one. The
 ``schema_version`` table records how many have run. A migration step is SQL text or a
 function taking the connection (for back-filling columns computed in Python). A catalog file
-that sqlite reports as not a database or malformed is moved aside (``catalog.sqlite3.corrupt-<time>``) and a new one started;
-``dsexport reindex`` can rebuild it from the files.
+that sqlite reports as not a database or malformed is moved aside
+(``catalog.sqlite3.corrupt-<time>``) and a new one started; ``dsexport reindex`` can rebuild it
+from the files.
 """
 
 from __future__ import annotations

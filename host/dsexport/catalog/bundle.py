@@ -1,0 +1,276 @@
+"""ZIP bundles: hand a whole conversation (or a search) to someone, every prompt attached.
+
+The archive holds the images exactly as saved (``images/…``, stored, not recompressed),
+``metadata.json`` (one object per image: file name in the archive, original path, hash, format,
+size, and the full record) and ``prompts.html`` (a readable page with a thumbnail of each image,
+linking to the file beside it in the archive).
+
+It is written as a stream: ``zipfile`` writes into a small buffer that is drained into
+``storage.write_new`` chunk by chunk, so memory stays flat whatever the total size (data
+descriptors instead of seeking back; ZIP64 where sizes or offsets need it). The archive appears
+whole or not at all, and never replaces an existing file: ``out.zip`` taken means ``out (2).zip``.
+Example::
+
+    with open_catalog() as cat:
+        result = write_bundle(list_entries(cat, conversation="abc"), Path("~/cats.zip"))
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import stat
+import time
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dsexport.catalog.db import Entry
+from dsexport.errors import BadRequest, ForbiddenPath, IoError, NotFound
+
+CHUNK = 1 << 20
+"""Bytes copied per step; also about the most the bundle buffers at once."""
+
+MAX_ENTRIES = 100_000
+"""More files than anyone hands over in one archive; a limit on what one request can make us do."""
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: str
+    count: int
+    """Images in the archive."""
+    bytes: int
+    """Size of the archive."""
+    skipped: tuple[str, ...] = field(default=())
+    """Catalogued files that no longer exist or are not regular files (run ``dsexport check``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "count": self.count,
+            "bytes": self.bytes,
+            "skipped": list(self.skipped),
+        }
+
+
+class _Sink:
+    """A write-only, non-seekable file object whose content is drained as it is written."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self._size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> Iterator[bytes]:
+        parts, self._parts = self._parts, []
+        yield from parts
+
+
+def _archive_names(entries: Sequence[Entry]) -> list[str]:
+    """``images/<file name>``, numbered when two files share a name. Only the base name of the
+    path is used, so nothing in the archive can point outside it."""
+    from dsexport.storage import collision_name
+
+    used: set[str] = set()
+    names = []
+    for entry in entries:
+        base = os.path.basename(entry.path).replace("\\", "_") or f"image-{entry.id}"
+        n = 1
+        while (candidate := collision_name(base, n)).lower() in used:
+            n += 1
+        used.add(candidate.lower())
+        names.append(f"images/{candidate}")
+    return names
+
+
+def _date_time(mtime: float) -> tuple[int, int, int, int, int, int]:
+    # ZIP dates run from 1980 to 2107.
+    t = time.localtime(min(max(mtime, 315532800), 4354819199))
+    return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
+
+
+def _open_image(path: str):
+    """Open a catalogued file for reading without following a link swapped in for it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        msg = f"{path} is not a regular file"
+        raise OSError(msg)
+    return os.fdopen(fd, "rb"), st
+
+
+def _stream(
+    entries: Sequence[Entry], names: Sequence[str], skipped: list[str], force_zip64: bool
+) -> Iterator[bytes]:
+    sink = _Sink()
+    records: list[tuple[Entry, str]] = []
+    with zipfile.ZipFile(sink, "w", allowZip64=True) as zf:
+        for entry, name in zip(entries, names, strict=True):
+            try:
+                fh, st = _open_image(entry.path)
+            except OSError:
+                skipped.append(entry.path)
+                continue
+            with fh:
+                info = zipfile.ZipInfo(name, _date_time(st.st_mtime))
+                info.compress_type = zipfile.ZIP_STORED  # images are compressed already
+                info.file_size = st.st_size
+                info.external_attr = 0o644 << 16
+                big = force_zip64 or st.st_size * 1.05 > zipfile.ZIP64_LIMIT
+                with zf.open(info, "w", force_zip64=big) as out:
+                    while chunk := fh.read(CHUNK):
+                        out.write(chunk)
+                        yield from sink.drain()
+            records.append((entry, name))
+            yield from sink.drain()
+        yield from _write_text(zf, sink, "metadata.json", _metadata_json(records), force_zip64)
+        yield from _write_text(zf, sink, "prompts.html", _prompts_html(records), force_zip64)
+    yield from sink.drain()
+
+
+def _write_text(zf, sink: _Sink, name: str, pieces: Iterator[str], force_zip64: bool):
+    info = zipfile.ZipInfo(name, _date_time(time.time()))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    with zf.open(info, "w", force_zip64=force_zip64) as out:
+        for piece in pieces:
+            out.write(piece.encode("utf-8"))
+            yield from sink.drain()
+
+
+def _item(entry: Entry, name: str) -> dict[str, Any]:
+    return {
+        "file": name,
+        "path": entry.path,
+        "sha256": entry.sha256,
+        "format": entry.format,
+        "bytes": entry.bytes,
+        "width": entry.width,
+        "height": entry.height,
+        "metadata": entry.metadata.to_dict(),
+    }
+
+
+def _metadata_json(records: Sequence[tuple[Entry, str]]) -> Iterator[str]:
+    yield '{"schema": "dsexport.bundle/1", "images": ['
+    for i, (entry, name) in enumerate(records):
+        yield ("," if i else "") + "\n  " + json.dumps(_item(entry, name), ensure_ascii=False)
+    yield "\n]}\n"
+
+
+_PAGE_HEAD = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self'; \
+style-src 'unsafe-inline'">
+<title>{title}</title>
+<style>
+body {{ font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem;
+  color: #1d1d1f; }}
+figure {{ display: flex; gap: 1rem; margin: 0 0 1.5rem; padding-bottom: 1.5rem;
+  border-bottom: 1px solid #ddd; }}
+figure img {{ width: 12rem; height: auto; max-height: 16rem; object-fit: contain;
+  background: #f3f3f3; flex: none; }}
+figcaption p {{ margin: 0 0 .4rem; white-space: pre-wrap; overflow-wrap: anywhere; }}
+dl {{ display: grid; grid-template-columns: max-content 1fr; gap: 0 .8rem; margin: 0;
+  color: #555; font-size: 13px; }}
+dd {{ margin: 0; overflow-wrap: anywhere; }}
+</style></head><body>
+<h1>{title}</h1>
+<p>{count} images. Open <code>metadata.json</code> for every field.</p>
+"""
+
+
+def _prompts_html(records: Sequence[tuple[Entry, str]]) -> Iterator[str]:
+    titles = {e.conversation_title for e, _ in records if e.conversation_title}
+    title = titles.pop() if len(titles) == 1 else "DS Export bundle"
+    yield _PAGE_HEAD.format(title=html.escape(title), count=len(records))
+    for entry, name in records:
+        meta = entry.metadata
+        href = html.escape(_url_path(name), quote=True)
+        alt = html.escape((meta.prompt or os.path.basename(name))[:200], quote=True)
+        rows = [
+            ("Negative prompt", meta.negative_prompt),
+            ("Seed", meta.seed),
+            ("Model", meta.model),
+            ("Steps", meta.steps),
+            ("Sampler", meta.sampler),
+            ("CFG scale", meta.cfg_scale),
+            ("Size", f"{entry.width}×{entry.height}" if entry.width and entry.height else None),
+            ("Conversation", meta.conversation_title),
+            ("Page", meta.page_url),
+            ("Captured", meta.captured_at),
+            ("File", os.path.basename(name)),
+        ]
+        details = "".join(
+            f"<dt>{html.escape(label)}</dt><dd>{html.escape(str(value))}</dd>"
+            for label, value in rows
+            if value not in (None, "")
+        )
+        prompt = html.escape(meta.prompt) if meta.prompt else "<i>(no prompt)</i>"
+        yield (
+            f'<figure><a href="{href}"><img src="{href}" alt="{alt}" loading="lazy"></a>'
+            f"<figcaption><p>{prompt}</p><dl>{details}</dl></figcaption></figure>\n"
+        )
+    yield "</body></html>\n"
+
+
+def _url_path(name: str) -> str:
+    """A relative URL for an archive member: each segment percent-encoded (``#``, ``?``, spaces
+    and non-ASCII in file names must not change what the link points to)."""
+    from urllib.parse import quote
+
+    return "/".join(quote(part, safe="") for part in name.split("/"))
+
+
+def write_bundle(
+    entries: Sequence[Entry], output: str | os.PathLike, *, force_zip64: bool = False
+) -> BundleResult:
+    """Write ``entries`` as a ZIP at ``output`` (a numbered name if it exists); return where.
+
+    ``force_zip64`` writes ZIP64 records even for small files (tests; tools that want them).
+    Raises ``NotFound`` when there is nothing to bundle and ``IoError`` when writing fails.
+    """
+    from dsexport import storage
+
+    if not entries:
+        msg = "nothing to bundle: no catalogued images match"
+        raise NotFound(msg)
+    if len(entries) > MAX_ENTRIES:
+        msg = f"a bundle holds at most {MAX_ENTRIES} images; narrow the search"
+        raise BadRequest(msg)
+    target = Path(os.path.abspath(os.path.expanduser(os.fspath(output))))
+    if target.suffix.lower() != ".zip":
+        target = target.with_name(target.name + ".zip")
+    if target.name.startswith(storage.TEMP_PREFIX):
+        msg = f"{target.name} uses DS Export's temporary-file prefix; choose another name"
+        raise ForbiddenPath(msg)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"cannot create the folder {target.parent}: {err.strerror}"
+        raise IoError(msg) from err
+    skipped: list[str] = []
+    names = _archive_names(entries)
+    final = storage.write_new(
+        target.parent, target.name, _stream(entries, names, skipped, force_zip64)
+    )
+    count = len(entries) - len(skipped)
+    return BundleResult(
+        path=str(final), count=count, bytes=final.stat().st_size, skipped=tuple(skipped)
+    )

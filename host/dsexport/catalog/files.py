@@ -1,0 +1,142 @@
+"""Finding image files in folders and reading what the catalog records about each one.
+
+Shared by ``reindex``, ``check`` and ``import``: the files are the source of truth, so every one
+of them reads the metadata embedded in the file (``pipeline.inspect``), or in the ``.json``
+sidecar beside it when the file could not take any (C2PA, AVIF).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dsexport.errors import DsError, NotFound
+from dsexport.model import Metadata
+
+#: File name extensions worth opening (lower case, no dot). Sniffing decides the real format.
+IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "jpe", "jfif", "webp", "gif", "avif", "svg"})
+
+HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the catalog needs about one file, e.g. ``FileFacts(path="/…/cat.png", format="png")``."""
+
+    path: str
+    format: str
+    size: int
+    mtime_ns: int
+    width: int | None
+    height: int | None
+    metadata: Metadata | None
+    convention: str | None
+    """Where the metadata came from: ``dsexport``, ``a1111``, ``comfyui``, ``novelai``, ``xmp``,
+    ``sidecar``; ``None`` when the file carries none."""
+    sha256: str
+    """Our record's hash of the bytes as first received when there is one (so dedupe matches
+    what the pipeline recorded), else the hash of the file."""
+
+    @property
+    def mtime_iso(self) -> str:
+        return datetime.fromtimestamp(self.mtime_ns / 1e9).astimezone().isoformat("T", "seconds")
+
+
+def is_image_name(name: str) -> bool:
+    return name.rpartition(".")[2].lower() in IMAGE_EXTENSIONS and not name.startswith(".")
+
+
+def iter_images(roots: Iterable[str | os.PathLike], *, recursive: bool = True) -> Iterator[Path]:
+    """Image files under ``roots`` (files given directly are yielded as they are), sorted per
+    folder. Symbolic links are not followed and hidden names (temporary files) are skipped."""
+    for root in roots:
+        path = Path(os.path.abspath(os.fspath(root)))
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            msg = f"no such file or folder: {path}"
+            raise NotFound(msg) from None
+        if stat.S_ISREG(st.st_mode):
+            yield path
+        elif stat.S_ISDIR(st.st_mode):
+            yield from _walk(path, recursive)
+
+
+def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return  # an unreadable folder is skipped, as `find` would
+    subfolders = []
+    for entry in entries:
+        try:
+            if entry.is_symlink():
+                continue
+            if entry.is_file() and is_image_name(entry.name):
+                yield Path(entry.path)
+            elif recursive and entry.is_dir() and not entry.name.startswith("."):
+                subfolders.append(entry.path)
+        except OSError:
+            continue
+    for sub in subfolders:
+        yield from _walk(Path(sub), recursive)
+
+
+def read_file(path: str | os.PathLike) -> FileFacts:
+    """Format, size and embedded metadata of one image. Raises ``DsError`` subclasses for files
+    that are not images we read (``UnsupportedFormat``, ``CorruptImage``, ``NotFound``…)."""
+    from dsexport.pipeline import inspect
+
+    target = os.path.abspath(os.fspath(path))
+    info = inspect(target)
+    st = os.stat(target)
+    meta, convention = info.metadata, info.convention
+    if meta is None:
+        meta = _sidecar(target)
+        convention = "sidecar" if meta is not None else None
+    sha = meta.sha256 if meta is not None and convention in ("dsexport", "sidecar") else None
+    return FileFacts(
+        path=target,
+        format=info.format,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        width=info.width,
+        height=info.height,
+        metadata=meta,
+        convention=convention,
+        sha256=sha or hash_file(target),
+    )
+
+
+def _sidecar(image: str) -> Metadata | None:
+    """The record the pipeline wrote beside a file it could not embed into (``cat.json``)."""
+    from dsexport.conventions import record
+
+    candidate = Path(image).with_suffix(".json")
+    try:
+        if candidate.is_symlink() or candidate.stat().st_size > 4 * 1024 * 1024:
+            return None
+        text = candidate.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not record.looks_like_record(text):
+        return None
+    try:
+        meta = record.decode(text)
+    except (ValueError, DsError):
+        return None
+    return meta
+
+
+def hash_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

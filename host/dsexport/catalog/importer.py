@@ -1,0 +1,145 @@
+"""``dsexport import``: make existing images searchable — A1111, ComfyUI, NovelAI and DS Export
+files (and any with readable XMP) — where they are, or copied/moved into the output folder.
+
+In place (the default) nothing is written to the files: the catalog only records them. ``copy``
+and ``move`` go through ``pipeline.save_image``, so the copy gets the output folder's naming,
+our record embedded next to the other tool's metadata, deduplication, and never overwrites a
+file; ``move`` deletes the original only once its copy is safely written (or was already saved).
+Example::
+
+    with open_catalog() as cat:
+        report = import_paths(cat, ["~/stable-diffusion-webui/outputs"], recursive=True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dsexport.catalog.db import Catalog
+from dsexport.catalog.files import FileFacts, iter_images, read_file
+from dsexport.catalog.maintain import _Writer, add_facts
+from dsexport.errors import BadRequest, DsError
+
+MODES = ("index", "copy", "move")
+
+
+@dataclass
+class ImportReport:
+    found: int = 0
+    imported: int = 0
+    """Catalogued in place, or copied/moved."""
+    already: int = 0
+    """Already in the catalog, unchanged (in place) or already saved (copy/move: duplicates)."""
+    no_metadata: int = 0
+    """Images without any prompt metadata (skipped unless ``include_all``)."""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    saved: list[tuple[str, str]] = field(default_factory=list)
+    """``(source, destination)`` for copy/move."""
+    conventions: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            **self.__dict__,
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "saved": [{"from": a, "to": b} for a, b in self.saved],
+        }
+
+
+def import_paths(
+    catalog: Catalog | None,
+    paths: Iterable[str | os.PathLike],
+    *,
+    mode: str = "index",
+    recursive: bool = False,
+    include_all: bool = False,
+    output_dir: str | os.PathLike | None = None,
+    progress: Callable[[int], Callable[[], None]] | None = None,
+    config=None,
+) -> ImportReport:
+    """Import image files and folders (``recursive``: their subfolders too).
+
+    ``mode``: ``index`` records files where they are; ``copy``/``move`` save them into
+    ``output_dir`` (default: the configured output folder) through the save pipeline, which
+    records them in the default catalog. ``catalog`` may be ``None`` for those two modes.
+    """
+    if mode not in MODES:
+        msg = f"import mode must be one of {', '.join(MODES)}, not {mode!r}"
+        raise BadRequest(msg)
+    if mode == "index" and catalog is None:
+        msg = "importing in place needs an open catalog"
+        raise BadRequest(msg)
+    files = list(iter_images([Path(os.fspath(p)).expanduser() for p in paths], recursive=recursive))
+    report = ImportReport(found=len(files))
+    advance = progress(len(files)) if progress else None
+    write = _Writer(catalog) if catalog is not None else None
+    for path in files:
+        try:
+            _import_one(catalog, write, path, mode, include_all, output_dir, config, report)
+        except (DsError, OSError) as err:
+            report.failed.append((str(path), str(err)))
+        finally:
+            if advance:
+                advance()
+    if write is not None:
+        write.flush()
+    return report
+
+
+def _import_one(catalog, write, path: Path, mode, include_all, output_dir, config, report) -> None:
+    text = str(path)
+    if mode == "index" and catalog is not None:
+        before = catalog.get(text)
+        if before is not None:
+            st = os.stat(text)
+            if st.st_size == before.bytes and st.st_mtime_ns == before.mtime_ns:
+                report.already += 1
+                return
+    facts = read_file(text)
+    if facts.metadata is None and not include_all:
+        report.no_metadata += 1
+        return
+    key = facts.convention or "none"
+    report.conventions[key] = report.conventions.get(key, 0) + 1
+    if mode == "index":
+        write(lambda f=facts: add_facts(catalog, f, source="import"))
+        report.imported += 1
+        return
+    result = _save_copy(facts, output_dir, config)
+    if result.duplicate:
+        report.already += 1
+    else:
+        report.imported += 1
+    report.saved.append((text, result.path))
+    if mode == "move" and not _same_file(text, result.path):
+        os.unlink(text)
+        if catalog is not None:
+            write(lambda p=text: catalog.remove(p))
+
+
+def _save_copy(facts: FileFacts, output_dir, config):
+    from dsexport.model import Metadata, SaveOptions
+    from dsexport.pipeline import save_image
+
+    meta = facts.metadata or Metadata()
+    extra = dict(meta.extra)
+    extra.setdefault("file_name", os.path.basename(facts.path))
+    # The copy is a new file of the same picture: when it was made matters, not when we copied it.
+    meta = meta.replace(captured_at=meta.captured_at or facts.mtime_iso, sha256=None, extra=extra)
+    options = SaveOptions(
+        format="original",
+        output_dir=os.fspath(Path(os.fspath(output_dir)).expanduser().resolve())
+        if output_dir is not None
+        else None,
+        source="import",
+    )
+    return save_image(facts.path, meta, options, config=config)
+
+
+def _same_file(a: str, b: str) -> bool:
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)
+    return False

@@ -26,7 +26,7 @@ HASH_CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class FileFacts:
-    """What the catalog needs about one file, e.g. ``FileFacts(path="/…/cat.png", format="png")``."""
+    """What the catalog knows of one file, e.g. ``FileFacts(path="/a/cat.png", format="png")``."""
 
     path: str
     format: str

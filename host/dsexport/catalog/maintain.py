@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
@@ -255,10 +256,8 @@ def _search_roots(missing: Sequence[Entry], given: Iterable[str | os.PathLike] |
     if given is not None:
         return [_norm(r) for r in given]
     roots: list[str] = []
-    try:
+    with contextlib.suppress(DsError):  # an unreadable config must not stop a check
         roots.extend(str(r) for r in default_roots())
-    except DsError:
-        pass  # an unreadable config must not stop a check
     home = os.path.expanduser("~")
     for entry in missing:
         # The file's folder, or its parent when the folder itself was renamed or removed; going

@@ -15,7 +15,7 @@ AUTO_MIN_ITEMS = 200
 
 
 class Progress:
-    """``with Progress(total, "import") as bar: bar.advance()`` draws ``import [####  ] 120/300``."""
+    """``with Progress(300, "import") as bar: bar.advance()`` draws ``import [##   ] 120/300``."""
 
     def __init__(
         self,

@@ -6,9 +6,13 @@ wait for; redrawn at most ten times a second, so it costs nothing measurable.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import TextIO
+
+ProgressStart = Callable[[int], Callable[[], None]]
 
 AUTO_MIN_ITEMS = 200
 """Below this many files the work is over before a bar would help."""
@@ -67,3 +71,33 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def progress_callback(label: str, enabled: bool | None = None) -> Iterator[ProgressStart]:
+    """For the ``progress=`` argument of ``reindex``/``check``/``import_paths``: given the total,
+    starts a bar and returns its ``advance``; the bar is closed when the block ends."""
+    bars: list[Progress] = []
+
+    def start(total: int) -> Callable[[], None]:
+        bar = Progress(total, label, enabled=enabled)
+        bars.append(bar)
+        return bar.advance
+
+    try:
+        yield start
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+
+
+def human_bytes(n: int | None) -> str:
+    """``1536`` → ``1.5 KB``; decimal units, as file managers show them."""
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"

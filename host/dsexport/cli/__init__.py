@@ -22,6 +22,13 @@ COMMANDS: dict[str, str] = {
     "uninstall": "uninstall",
     "doctor": "doctor",
     "demo": "demo",
+    "search": "search",
+    "list": "list",
+    "stats": "stats",
+    "bundle": "bundle",
+    "import": "import_",
+    "reindex": "reindex",
+    "check": "check",
 }
 
 

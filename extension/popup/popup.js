@@ -324,10 +324,20 @@ async function showEarlierSave(tabId) {
   }
 }
 
+/** A recent automatic capture that failed is said once, where the user will look. */
+async function showCaptureProblem() {
+  const [latest] = await call("recentCaptures");
+  if (!latest || latest.ok || Date.now() - Date.parse(latest.at) > RECENT_SUMMARY_MS) return;
+  const name = String(latest.path ?? "").split(/[\\/]/).pop();
+  $("capture-problem").textContent = `${t("captureFailed")} ${name}: ${describeError(latest, t)}`;
+  $("capture-problem").hidden = false;
+}
+
 async function init() {
   applyI18n();
   wire();
   syncQuality();
+  showCaptureProblem().catch(() => {});
   const tab = await targetTab();
   const host = call("hostStatus").catch((err) => ({ installed: false, ok: false, error: { code: err.code, message: err.message } }));
   if (!tab || !isDeepSeekUrl(tab.url)) {

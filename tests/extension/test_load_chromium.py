@@ -316,3 +316,37 @@ def test_auto_capture_embeds_the_prompt_into_finished_downloads(launch):
         assert result["page"]["images"] == len(scan["images"])
         assert "adapter" in result["page"], result["page"]
         assert item["metadata"]["prompt"] not in json.dumps(result, ensure_ascii=False)
+
+
+def test_a_failed_auto_capture_is_explained_in_the_popup(launch):
+    from dsexport.demo.sample import build_sample
+    from dsexport.demo.server import SampleServer, chromium_args
+
+    with SampleServer(build_sample(), lifetime=300) as server:
+        browser = launch(with_host=True, extra_args=tuple(chromium_args(server.port)))
+        page = browser.context.new_page()
+        page.goto("https://chat.deepseek.com/")
+        tab_id = browser.worker.evaluate(
+            "chrome.tabs.query({url: 'https://chat.deepseek.com/*'}).then((t) => t[0].id)"
+        )
+        scan = browser.worker.evaluate("(id) => globalThis.dsexport.scanTab(id)", tab_id)
+        item = next(i for i in scan["images"] if i["src"].startswith("https:"))
+        # A folder the host may not touch: neither the download folder nor the output folder.
+        elsewhere = browser.home / "Elsewhere"
+        elsewhere.mkdir()
+        cdp = browser.context.new_cdp_session(page)
+        cdp.send(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(elsewhere)}
+        )
+        download_id = browser.worker.evaluate(
+            "(url) => chrome.downloads.download({url})", item["src"]
+        )
+        capture = wait_for_capture(browser, download_id)
+        assert capture["ok"] is False
+        assert capture["code"] == "forbidden_path"
+
+        popup = browser.page(f"popup/popup.html?tab={tab_id}")
+        popup.wait_for_selector("#capture-problem:not([hidden])")
+        text = popup.text_content("#capture-problem")
+        assert text.startswith(EN["captureFailed"]["message"])
+        assert EN["errForbiddenPath"]["message"] in text

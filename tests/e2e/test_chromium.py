@@ -294,3 +294,28 @@ def test_images_the_page_made_blob_and_data(chromium, sample, dirs):
     _, summary = _save(browser, tab, min_images=len(conv.expected))
     assert summary["failed"] == [], summary["failed"]
     _check_saved(summary, conv.expected, dirs, exe=exe)
+
+
+def test_automatic_capture_when_the_page_downloads_as_soon_as_it_renders(chromium, sample, dirs):
+    """The page itself starts the download 0.3 s after rendering, before anyone scanned it."""
+    exe = _exiftool()
+    conv = sample.conversation("main")
+    upload = conv.turns[0].uploads[0]
+    target = next(e for e in conv.expected if e.url == upload.url("r"))
+    browser = chromium()
+
+    browser.open("main", fragment="#download")
+
+    landed = dirs.downloads / upload.file_name
+    deadline = time.monotonic() + 30
+    prompt = None
+    while time.monotonic() < deadline and prompt is None:
+        if landed.is_file() and not list(dirs.downloads.glob("*.crdownload")):
+            try:
+                prompt = embedded_prompt(landed, target.prompts, exe)
+            except AssertionError:
+                time.sleep(0.5)
+        else:
+            time.sleep(0.5)
+    assert prompt is not None, embedded_prompt(landed, target.prompts, exe)
+    assert_same_image_data(landed.read_bytes(), target)

@@ -1,0 +1,241 @@
+"""Library benchmark: search latency over a 100,000-entry catalog, and reindex / import speed
+against simply reading the same files, in the same run.
+
+Run: ``python tests/bench/bench_catalog.py [ENTRIES] [FILES]`` (defaults 100000 and 2000). Writes
+the "Library" section of docs/performance.md. Not a test: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ZH = (
+    "一只戴着红色围巾的猫坐在窗台上看雪花飘落城市夜景霓虹灯下的赛博朋克街道山水画风格的古代宫殿"
+    "水墨画竹林里的熊猫吃竹子宇航员在月球表面行走油画风格的向日葵田野清晨的湖面上有薄雾和小船"
+)
+EN_TEXT = (
+    "a cat wearing a red scarf sitting on a windowsill watching snow cyberpunk street at night "
+    "neon lights ancient palace in ink painting style panda eating bamboo astronaut walking on "
+    "the moon oil painting sunflower field highly detailed 8k masterpiece misty lake boat dawn"
+)
+EN = EN_TEXT.split(" ")
+MODELS = ["deepseek-janus-pro", "sdxl-base-1.0", "flux-dev", "novelai-diffusion-v3", None]
+
+LATIN_QUERIES = ["red scarf", "cat", "sunflower", "neon lights", "astronaut moon", "8k", "zebra"]
+LATIN_QUERIES += ["zq"]
+CHINESE_QUERIES = ["红色围巾", "围巾", "熊猫", "赛博朋克", "月球", "宫殿", "斑马", "猫", "鲸"]
+FILTERED = [("cat", {"since": "2026-06-01"}), ("猫", {"model": "flux"})]
+
+
+def _prompt(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        n = rng.randint(15, 60)
+        start = rng.randint(0, len(ZH) - n)
+        return ZH[start : start + n] + "，" + "".join(rng.choice(ZH) for _ in range(10))
+    return " ".join(rng.choice(EN) for _ in range(rng.randint(10, 40)))
+
+
+def build_catalog(path: Path, entries: int) -> float:
+    from dsexport.catalog import open_catalog
+    from dsexport.model import Metadata
+
+    rng = random.Random(7)
+    started = time.perf_counter()
+    with open_catalog(path) as cat:
+        done = 0
+        while done < entries:
+            with cat.batch():
+                for _ in range(min(5000, entries - done)):
+                    day = rng.randint(1, 330)
+                    meta = Metadata(
+                        prompt=_prompt(rng),
+                        negative_prompt="blurry, lowres" if rng.random() < 0.3 else None,
+                        seed=rng.randint(0, 2**32),
+                        model=rng.choice(MODELS),
+                        conversation_id=f"conv-{rng.randint(0, 2000)}",
+                        conversation_title=f"对话 {rng.randint(0, 2000)} chat",
+                        captured_at=f"2026-{1 + day // 31:02d}-{1 + day % 28:02d}T12:00:00+08:00",
+                    )
+                    cat.add(
+                        path=f"/bench/{done:06d}.png",
+                        sha256=f"{done:064x}",
+                        format="png",
+                        size=100_000,
+                        metadata=meta,
+                        source="toolbar",
+                        mtime_ns=0,
+                    )
+                    done += 1
+    return time.perf_counter() - started
+
+
+def time_queries(path: Path, rounds: int = 15) -> list[tuple[str, str, float, float, int]]:
+    from dsexport.catalog import open_catalog
+    from dsexport.catalog.search import search
+
+    rows = []
+    with open_catalog(path) as cat:
+        cases = [("Latin", q, {}) for q in LATIN_QUERIES]
+        cases += [("Chinese", q, {}) for q in CHINESE_QUERIES]
+        cases += [("filtered", q, f) for q, f in FILTERED]
+        for kind, query, filters in cases:
+            times = []
+            hits = 0
+            for _ in range(rounds):
+                started = time.perf_counter()
+                hits = len(search(cat, query, limit=50, **filters))
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            label = query + (f" ({', '.join(f'--{k} {v}' for k, v in filters.items())})")
+            rows.append((kind, label if filters else query, statistics.median(times), p95, hits))
+    return rows
+
+
+def make_files(folder: Path, count: int) -> int:
+    """``count`` small images the way other tools write them (A1111, ComfyUI, NovelAI, ours)."""
+    import json
+
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from dsexport import conventions
+    from dsexport.model import Metadata
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(3)
+    total = 0
+    for i in range(count):
+        img = Image.new("RGB", (256, 256), (rng.randrange(256), rng.randrange(256), 90))
+        for _ in range(40):  # some entropy, so files are not a few hundred bytes
+            img.putpixel((rng.randrange(256), rng.randrange(256)), (rng.randrange(256),) * 3)
+        info = PngInfo()
+        kind = i % 4
+        prompt = _prompt(rng)
+        if kind == 0:
+            info.add_text("parameters", f"{prompt}\nSteps: 20, Sampler: Euler a, Seed: {i}")
+        elif kind == 1:
+            graph = {
+                "3": {"class_type": "KSampler", "inputs": {"seed": i, "positive": ["6", 0]}},
+                "6": {"class_type": "CLIPTextEncode", "inputs": {"text": prompt}},
+            }
+            info.add_text("prompt", json.dumps(graph))
+        elif kind == 2:
+            info.add_text("Software", "NovelAI")
+            info.add_text("Comment", json.dumps({"prompt": prompt, "seed": i}))
+        else:
+            payload = conventions.build_payload(Metadata(prompt=prompt, seed=i), fmt="png")
+            info.add_itxt("parameters", payload.parameters or "")
+        path = folder / f"img_{i:05d}.png"
+        img.save(path, pnginfo=info)
+        total += path.stat().st_size
+    return total
+
+
+def drop_caches_hint() -> None:
+    # Both sides read from the page cache (files written just before); the comparison is fair.
+    pass
+
+
+def plain_read(folder: Path) -> float:
+    started = time.perf_counter()
+    for entry in os.scandir(folder):
+        with open(entry.path, "rb") as fh:
+            fh.read()
+    return time.perf_counter() - started
+
+
+def timed_reindex(folder: Path, db: Path) -> float:
+    from dsexport.catalog.maintain import reindex
+
+    from dsexport.catalog import open_catalog
+
+    with open_catalog(db) as cat:
+        started = time.perf_counter()
+        report = reindex(cat, [folder])
+        elapsed = time.perf_counter() - started
+    assert report.added > 0
+    return elapsed
+
+
+def timed_import(folder: Path, db: Path) -> float:
+    from dsexport.catalog.importer import import_paths
+
+    from dsexport.catalog import open_catalog
+
+    with open_catalog(db) as cat:
+        started = time.perf_counter()
+        report = import_paths(cat, [folder])
+        elapsed = time.perf_counter() - started
+    assert report.imported > 0
+    return elapsed
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from report import machine, write_section
+
+    entries = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    files = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        db = base / "catalog.sqlite3"
+        build_s = build_catalog(db, entries)
+        size_mb = sum(p.stat().st_size for p in base.glob("catalog.sqlite3*")) / 1e6
+        rows = time_queries(db)
+
+        folder = base / "images"
+        total = make_files(folder, files)
+        plain = min(plain_read(folder) for _ in range(3))
+        reindex_s = timed_reindex(folder, base / "r.sqlite3")
+        import_s = timed_import(folder, base / "i.sqlite3")
+        plain_again = min(plain_read(folder) for _ in range(3))
+        plain = min(plain, plain_again)
+
+    lines = [
+        f"Measured by `python tests/bench/bench_catalog.py {entries} {files}` on {machine()}.",
+        "",
+        f"**Search** over a {entries:,}-entry catalog (synthetic prompts, half Chinese, half "
+        f"English; {size_mb:.0f} MB with its indexes; built in {build_s:.0f} s through "
+        "`Catalog.add`). Time of `catalog.search.search(query, limit=50)`, 15 rounds each, "
+        "snippets included. Target: < 50 ms per query.",
+        "",
+        "| Kind | Query | median | p95 | hits (limit 50) |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, query, med, p95, hits in rows:
+        lines.append(f"| {kind} | `{query}` | {med:.1f} ms | {p95:.1f} ms | {hits} |")
+    worst = max(r[3] for r in rows)
+    lines += [
+        "",
+        f"Worst p95: **{worst:.1f} ms**. Three or more characters use the trigram index, two "
+        "CJK/emoji characters the bigram index; one character or a two-letter Latin term "
+        "(`8k`) is a scan of the text columns, which is what costs most here.",
+        "",
+        f"**Reindex and import** of {files} PNG files ({total / 1e6:.1f} MB; A1111, ComfyUI, "
+        "NovelAI and DS Export metadata, a quarter each) into an empty catalog, against reading "
+        "the same files with `open().read()` in the same run (warm page cache on both sides):",
+        "",
+        "| Operation | time | files/s | x plain read |",
+        "|---|---|---|---|",
+        f"| plain read | {plain:.2f} s | {files / plain:,.0f} | 1.0x |",
+        f"| `reindex` | {reindex_s:.2f} s | {files / reindex_s:,.0f} | {reindex_s / plain:.1f}x |",
+        f"| `import` (in place) | {import_s:.2f} s | {files / import_s:,.0f} | "
+        f"{import_s / plain:.1f}x |",
+        "",
+        "Both parse every file's metadata (`pipeline.inspect`), hash it when it has no recorded "
+        "hash, and write the catalog in batches of 256 rows per transaction.",
+    ]
+    body = "\n".join(lines)
+    print(body)
+    write_section("Library", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -394,12 +394,15 @@ function combineRaws(apiRaws, domRaws) {
   for (const raw of leftovers) {
     const opaque = raw.src?.startsWith("blob:") || raw.src?.startsWith("data:") || (raw.kind === "uploaded" && !uploadFileId(raw.src));
     const alt = clipText(raw.alt ?? null, LIMITS.shortText);
-    const partner = opaque
-      ? out.findIndex(
-          (candidate, i) =>
-            !matched.has(i) && candidate.turnIndex === raw.turnIndex && candidate.kind === raw.kind && (raw.kind !== "generated" || !alt || !candidate.alt || candidate.alt === alt),
-        )
-      : -1;
+    const sameTurn = (candidate, i) => !matched.has(i) && candidate.turnIndex === raw.turnIndex && candidate.kind === raw.kind;
+    let partner = -1;
+    if (opaque) {
+      partner = out.findIndex((candidate, i) => sameTurn(candidate, i) && (raw.kind !== "generated" || !alt || !candidate.alt || candidate.alt === alt));
+    } else if (raw.kind === "generated" && alt) {
+      // The page may show a markdown image through another URL (a proxy, a resized copy);
+      // the same alt text in the same answer is the same image.
+      partner = out.findIndex((candidate, i) => sameTurn(candidate, i) && candidate.alt === alt);
+    }
     if (partner >= 0) {
       out[partner] = mergeRaw(out[partner], raw, DOM_FILLS);
       matched.add(partner);

@@ -170,7 +170,7 @@ function parseHttpUrl(href) {
  * `type` says how the value ends: `line` runs to the end of the line, `token` to the next comma.
  */
 export const PARAMETER_LABELS = [
-  { field: "negative_prompt", type: "line", labels: ["Negative prompt", "Negative", "负面提示词", "反向提示词", "负向提示词"] },
+  { field: "negative_prompt", type: "line", labels: ["Negative prompt", "负面提示词", "反向提示词", "负向提示词"] },
   { field: "steps", type: "int", labels: ["Steps", "Sampling steps", "步数", "采样步数"] },
   { field: "sampler", type: "token", labels: ["Sampler", "Sampling method", "采样器", "采样方法"] },
   { field: "cfg_scale", type: "float", labels: ["CFG scale", "CFG", "Guidance scale", "引导系数", "提示词相关性"] },

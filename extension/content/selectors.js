@@ -6,6 +6,11 @@
 // may depend on one being present; they only help when the structural rule finds nothing.
 // Sources for every entry: /work/shared/reference/deepseek-page.md (§ numbers below).
 // Nothing here uses `:has()`: linkedom (our test DOM) and older Firefox builds do not support it.
+//
+// After a DeepSeek release breaks something (the scan's health lists problems such as
+// "ds-markdown-missing"): take "copy diagnostics" on a conversation (per-candidate counts and each
+// row's class chain, no prompt text), change the candidates here, bump SELECTORS_VERSION to the date
+// you checked, and add a fixture page in the new shape to tests/extension/fixtures.
 
 /** Page build these were last checked against (the reference's newest dated source). */
 export const SELECTORS_VERSION = "2026-10-07";

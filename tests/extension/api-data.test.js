@@ -223,6 +223,19 @@ describe("mergeReadings and alignTurns", () => {
     assert.equal(partial.turns.length, 4, "newer DOM turns are kept");
   });
 
+  it("pairs a DOM image shown through another URL with the API image of the same alt", () => {
+    const api = { ok: true, title: null, turns: [{ index: 0, role: "user", prompt: "p" }, { index: 1, role: "assistant" }], raws: [
+      { kind: "generated", src: "https://example.org/a.png", alt: "a cat", turnIndex: 1 },
+      { kind: "generated", src: "https://example.org/b.png", alt: "a dog", turnIndex: 1 },
+    ] };
+    const dom = { turns: [{ index: 0, position: 0, role: "user", prompt: "p" }, { index: 1, position: 1, role: "assistant" }], raws: [
+      { kind: "generated", src: "https://proxy.example/img?u=a", alt: "a cat", turnIndex: 1 },
+      { kind: "generated", src: "https://example.org/c.png", alt: "a bird", turnIndex: 1 },
+    ] };
+    const merged = mergeReadings(dom, api);
+    assert.deepEqual(merged.raws.map((r) => r.src), ["https://example.org/a.png", "https://example.org/b.png", "https://example.org/c.png"]);
+  });
+
   it("without API data returns the DOM reading deduplicated", () => {
     const dom = { turns: [{ index: 0, role: "user", prompt: "p" }], raws: [
       { kind: "generated", src: "https://example.org/a.png", turnIndex: 1 },

@@ -80,6 +80,7 @@ function fill(cfg) {
   const fields = new Set(cfg.embed_fields ?? EMBEDDABLE_FIELDS);
   for (const box of $("embed_fields").querySelectorAll("input")) box.checked = fields.has(box.value);
   $("auto_capture").checked = cfg.auto_capture !== false;
+  $("download_dirs").value = (cfg.download_dirs ?? []).join("\n");
   syncQuality();
   schedulePreview();
 }
@@ -140,6 +141,10 @@ function wire() {
   $("embed_fields").addEventListener("change", () => apply("embed_fields", { embed_fields: checkedValues($("embed_fields")) }));
   $("auto_capture").addEventListener("change", async () => {
     if (!(await apply("auto_capture", { auto_capture: $("auto_capture").checked }))) $("auto_capture").checked = !$("auto_capture").checked;
+  });
+  $("save-download-dirs").addEventListener("click", () => {
+    const dirs = $("download_dirs").value.split("\n").map((line) => line.trim()).filter(Boolean);
+    apply("download_dirs", { download_dirs: dirs });
   });
   $("restore-defaults").addEventListener("click", async () => {
     const values = Object.fromEntries(Object.entries(defaults).filter(([, value]) => value !== null && value !== undefined));

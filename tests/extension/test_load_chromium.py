@@ -204,6 +204,11 @@ def test_with_the_real_host_options_read_and_write_the_config(launch):
     page.uncheck("#auto_capture")
     page.wait_for_selector("#status-auto_capture.ok")
 
+    extra = browser.home / "Elsewhere"
+    page.fill("#download_dirs", f"  {extra}\n\n")
+    page.click("#save-download-dirs")
+    page.wait_for_selector("#status-download_dirs.ok")
+
     env = {**os.environ, "HOME": str(browser.home)}
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
         env.pop(var, None)
@@ -219,6 +224,7 @@ def test_with_the_real_host_options_read_and_write_the_config(launch):
     config = json.loads(shown.stdout)
     assert Path(config["output_dir"]) == target
     assert config["auto_capture"] is False
+    assert [Path(d) for d in config["download_dirs"]] == [extra]
     # The background mirrors auto_capture for download events.
     mirrored = browser.worker.evaluate(
         "chrome.storage.local.get('autoCapture').then((v) => v.autoCapture)"

@@ -178,6 +178,9 @@ export async function lastSummary(tabId) {
  */
 export async function saveTab(tabId, rawOptions = {}) {
   const options = validateSaveOptions(rawOptions ?? {});
+  // NOTE: the library writes ZIP bundles (catalog/bundle.py) but the host protocol has no request
+  // for them yet; refusing beats silently writing loose files when an archive was asked for.
+  if (options.zip) throw new DsExtError("bad_request", "saving as ZIP is not available from the extension yet");
   if (jobs.has(tabId)) throw new DsExtError("busy", "a save is already running in this tab");
   jobs.set(tabId, { done: 0, total: 0, current: null, fraction: 0 });
   try {

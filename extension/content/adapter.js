@@ -8,7 +8,7 @@
 // Public: conversationIdentity, findListRoot, findScrollContainer, findTurns, findImages, readDom,
 // scanPage, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION.
 
-import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, matchesAny, closestAny, selectorCounts } from "./selectors.js";
+import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, queryUnion, matchesAny, closestAny, selectorCounts } from "./selectors.js";
 import { parseGeneratorUrl } from "./generators.js";
 import {
   LIMITS,
@@ -176,9 +176,7 @@ function promptOf(message) {
   if (text) return clipText(normaliseNewlines(text.textContent), LIMITS.prompt);
   // Fallback: the bubble minus controls and attachment cards (ophel's cleaning list, §11.1.3).
   const clone = message.cloneNode(true);
-  for (const name of ["uiChrome"]) {
-    for (const el of queryAll(clone, name)) el.remove();
-  }
+  for (const el of queryUnion(clone, "uiChrome")) el.remove();
   for (const child of Array.from(clone.children)) {
     if (child.querySelector("img, svg")) child.remove();
   }

@@ -32,7 +32,10 @@ export const SELECTORS = {
   think: [".ds-think-content", "._74c0879", ".e1675d8b"],
   /** The user prompt text, full even when visually collapsed (§3.1). */
   userText: [".ds-collapsible-text", ".fbb737a4"],
-  /** Hashed row classes, used only to break a tie when a row has no markdown at all (§3.2, §4.2). */
+  /**
+   * Hashed row classes (§3.2, §4.2). The assistant hint breaks the tie for a row with no markdown
+   * at all; the user hint is only counted in diagnostics (a row is a user row by default).
+   */
   userRowHint: ["._9663006", ".d29f3d7d"],
   assistantRowHint: ["._4f9bf79", "._43c05b5"],
   /** Attachment chip name (§6.2); the heuristic in adapter.js comes first. */
@@ -103,6 +106,13 @@ export function queryAll(root, name) {
     if (found.length > 0) return found;
   }
   return [];
+}
+
+/** Every element any candidate for `name` matches (for lists of things to remove or skip). */
+export function queryUnion(root, name) {
+  const found = new Set();
+  for (const selector of SELECTORS[name]) for (const el of safeQueryAll(root, selector)) found.add(el);
+  return [...found];
 }
 
 /** The first element any candidate for `name` matches, or null. */

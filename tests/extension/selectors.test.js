@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseHTML } from "linkedom";
 
-import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, matchesAny, closestAny, selectorCounts } from "../../extension/content/selectors.js";
+import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, queryUnion, matchesAny, closestAny, selectorCounts } from "../../extension/content/selectors.js";
 import { loadDocument } from "./fixture-helpers.js";
 
 /** A CSS-module hash inside a selector, e.g. "._9663006" or ".fbb737a4". */
@@ -73,6 +73,12 @@ describe("query helpers", () => {
     const doc = loadDocument("sketch");
     for (const el of Array.from(doc.querySelectorAll(".ds-collapsible-text"))) el.setAttribute("class", "");
     assert.equal(queryAll(doc, "userText").length, 2, "found by the .fbb737a4 fallback");
+  });
+
+  it("queryUnion collects every candidate's matches once", () => {
+    const chrome = queryUnion(document, "uiChrome");
+    assert.equal(new Set(chrome).size, chrome.length);
+    assert.ok(chrome.some((el) => el.matches("[role='radio']")) && chrome.some((el) => el.matches(".ds-icon-button")));
   });
 
   it("queryOne, matchesAny and closestAny", () => {

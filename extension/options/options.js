@@ -164,7 +164,7 @@ async function init() {
   }
   $("host-line").textContent = `${t("hostLineOk")} ${host.version ?? ""}`.trim();
   for (const fmt of host.capabilities?.write_formats ?? []) {
-    const option = $("format").querySelector(`option[value="${fmt}"]`);
+    const option = [...$("format").options].find((entry) => entry.value === fmt);
     if (option) option.hidden = false;
   }
   try {

@@ -67,7 +67,7 @@ async function renderHost(host) {
   if (state.hostOk) {
     $("host-box").hidden = true;
     for (const fmt of host.capabilities?.write_formats ?? []) {
-      const option = $("format").querySelector(`option[value="${fmt}"]`);
+      const option = [...$("format").options].find((entry) => entry.value === fmt);
       if (option) option.hidden = false;
     }
     const config = host.config ?? {};

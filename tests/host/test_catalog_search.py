@@ -136,8 +136,13 @@ def test_snippet_marks_the_match_and_flattens_newlines(catalog):
 def test_snippet_of_a_long_prompt_is_cut_around_the_match(tmp_path):
     prompt = "x" * 500 + " needle " + "y" * 500
     with open_catalog(tmp_path / "c.sqlite3") as cat:
-        cat.add(path=tmp_path / "a.png", sha256="1", format="png", size=1,
-                metadata=Metadata(prompt=prompt))  # fmt: skip
+        cat.add(
+            path=tmp_path / "a.png",
+            sha256="1",
+            format="png",
+            size=1,
+            metadata=Metadata(prompt=prompt),
+        )
         [hit] = search(cat, "needle")
     assert hit.snippet.startswith("…") and hit.snippet.endswith("…")
     assert f"{MARK[0]}needle{MARK[1]}" in hit.snippet
@@ -268,8 +273,13 @@ def test_search_stays_fast_on_a_few_thousand_rows(tmp_path):
     with open_catalog(tmp_path / "c.sqlite3") as cat:
         with cat.batch():
             for i in range(3000):
-                cat.add(path=f"/x/{i}.png", sha256=str(i), format="png", size=1,
-                        metadata=Metadata(prompt=f"图片 {i} 一只猫 cat number {i}"))  # fmt: skip
+                cat.add(
+                    path=f"/x/{i}.png",
+                    sha256=str(i),
+                    format="png",
+                    size=1,
+                    metadata=Metadata(prompt=f"图片 {i} 一只猫 cat number {i}"),
+                )
         started = time.perf_counter()
         for query in ("cat number", "一只猫", "图片", "number 2999"):
             assert search(cat, query, limit=20)

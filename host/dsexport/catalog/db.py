@@ -21,6 +21,7 @@ from the files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -32,7 +33,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dsexport.errors import DsError
 from dsexport.model import Metadata
 
 log = logging.getLogger(__name__)
@@ -178,15 +178,22 @@ def _create_text_index(conn: sqlite3.Connection) -> None:
 
 
 def _record_of(record_json: str | None) -> Metadata:
+    """The ``Metadata`` stored by ``add`` (``Metadata.to_dict()`` as JSON). Built field by field
+    rather than validated again: validation limits (e.g. a seed above 2**64) are for requests,
+    and what was recorded must come back whole."""
     if not record_json:
         return Metadata()
     try:
         data = json.loads(record_json)
-        from dsexport.validate import metadata_from_dict
-
-        return metadata_from_dict(data) if isinstance(data, dict) else Metadata()
-    except (ValueError, TypeError, DsError):
+    except ValueError:
         return Metadata()
+    if not isinstance(data, dict):
+        return Metadata()
+    known = {f.name for f in dataclasses.fields(Metadata)}
+    values = {k: v for k, v in data.items() if k in known}
+    if not isinstance(values.get("extra", {}), dict):
+        values.pop("extra")
+    return Metadata(**values)
 
 
 #: MIGRATIONS[i] takes the schema from version i to i + 1. Append; never edit a released one.

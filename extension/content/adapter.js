@@ -265,7 +265,7 @@ function userImages(row, baseUrl) {
       src: fileId ? uploadUrlWithTy(src, QUIRKS.uploadTyOriginal) : src,
       thumb: fileId ? uploadUrlWithTy(src, QUIRKS.uploadTyThumb) : src,
       fileId,
-      fileName: attachmentName(img, row.message),
+      fileName: attachmentName(img, row.message.contains(img) ? row.message : row.row),
       alt: img.getAttribute("alt"),
       // A file-id thumbnail's pixel size is the thumbnail's, not the original's.
       ...(fileId ? {} : naturalSize(img)),
@@ -275,9 +275,10 @@ function userImages(row, baseUrl) {
 }
 
 /** The file name shown next to an upload: a file-name-like leaf in its card, else a file-like alt. */
-function attachmentName(img, message) {
+function attachmentName(img, container) {
   let card = img;
-  while (card.parentElement && card.parentElement !== message) card = card.parentElement;
+  while (card.parentElement && card.parentElement !== container) card = card.parentElement;
+  if (card.parentElement !== container) return null;
   for (const el of [queryOne(card, "fileChipName"), ...Array.from(card.querySelectorAll("*"))]) {
     if (!el || el.children.length > 0) continue;
     const text = clipText(el.textContent, LIMITS.fileName);
@@ -323,14 +324,17 @@ function answerImages(row, baseUrl) {
   return attachParameters(raws, params);
 }
 
-/** The answer's text for parameter parsing, with line breaks kept between blocks. */
+/**
+ * The answer's prose for parameter parsing, one line per block. Code blocks are left out, as in
+ * the API reading: "Seed: 1" inside an example script is not what made the image.
+ */
 function answerText(answer) {
   const parts = [];
-  for (const el of Array.from(answer.querySelectorAll("p, li, pre, td, th, h1, h2, h3, h4, blockquote"))) {
-    if (el.querySelector("p, li, pre")) continue;
+  for (const el of Array.from(answer.querySelectorAll("p, li, td, th, h1, h2, h3, h4, blockquote"))) {
+    if (el.querySelector("p, li") || el.closest("pre") || closestAny(el, "codeBlock", answer)) continue;
     parts.push(el.textContent ?? "");
   }
-  return parts.length > 0 ? parts.join("\n") : (answer.textContent ?? "");
+  return parts.join("\n");
 }
 
 /**

@@ -259,6 +259,12 @@ describe("untrusted page content", () => {
     assert.equal(metadata.width, null);
   });
 
+  it("does not take parameters from code blocks", () => {
+    const scan = scanPage(page(user(1, "p") + answer(2, `<p><img src="https://example.org/a.png"></p><div class="md-code-block"><pre><span>Seed: 9, Steps: 50</span></pre></div><p>Steps: 20</p>`)), at);
+    assert.equal(scan.images[0].metadata.seed, null);
+    assert.equal(scan.images[0].metadata.steps, 20);
+  });
+
   it("never splits an emoji when clipping", () => {
     const text = `${"a".repeat(LIMITS.prompt - 1)}😀tail`;
     const scan = scanPage(page(user(1, text)), at);

@@ -352,6 +352,14 @@ function rawKey(raw) {
   return `${raw.turnIndex}|${raw.kind}|${canonicalKey(raw.kind, raw.src, raw.svg)}`;
 }
 
+function isPreviewUrl(href) {
+  try {
+    return new URL(href).pathname === QUIRKS.filePreviewPath;
+  } catch {
+    return false;
+  }
+}
+
 /** Later sightings fill only what earlier ones lacked, so the first source stays authoritative. */
 function mergeRaw(first, second, fillable = null) {
   const merged = { ...first };
@@ -385,6 +393,8 @@ function combineRaws(apiRaws, domRaws) {
     if (index.has(key)) {
       const i = index.get(key);
       out[i] = mergeRaw(out[i], raw, DOM_FILLS);
+      // Legacy data names an upload only by the preview endpoint; the page's signed URL is direct.
+      if (isPreviewUrl(out[i].src) && !isPreviewUrl(raw.src)) out[i] = { ...out[i], src: raw.src, thumb: raw.thumb ?? out[i].thumb };
       matched.add(i);
     } else {
       leftovers.push(raw);

@@ -236,6 +236,17 @@ describe("mergeReadings and alignTurns", () => {
     assert.deepEqual(merged.raws.map((r) => r.src), ["https://example.org/a.png", "https://example.org/b.png", "https://example.org/c.png"]);
   });
 
+  it("prefers the page's signed upload URL over a legacy preview endpoint", () => {
+    const api = parseHistory(readFixtureJson("legacy.history.json"), { base: BASE });
+    const thumb = "https://files.deepseeksvc.com/api/file?file_id=file-1a2b3c4d-0000-4000-8000-00000000aaaa&state=s&ty=t";
+    const dom = { turns: [{ index: 0, position: 0, role: "user", prompt: "这张图里是什么花？🌸", fileIds: ["file-1a2b3c4d-0000-4000-8000-00000000aaaa"] }], raws: [
+      { kind: "uploaded", src: thumb.replace("ty=t", "ty=r"), thumb, fileId: "file-1a2b3c4d-0000-4000-8000-00000000aaaa", turnIndex: 0 },
+    ] };
+    const [upload] = mergeReadings(dom, api).raws.filter((r) => r.kind === "uploaded");
+    assert.equal(upload.src, thumb.replace("ty=t", "ty=r"));
+    assert.equal(upload.fileName, "flower.JPG");
+  });
+
   it("without API data returns the DOM reading deduplicated", () => {
     const dom = { turns: [{ index: 0, role: "user", prompt: "p" }], raws: [
       { kind: "generated", src: "https://example.org/a.png", turnIndex: 1 },

@@ -14,7 +14,7 @@ import pytest
 
 from dsexport.catalog import open_catalog
 from dsexport.catalog.bundle import CHUNK, write_bundle
-from dsexport.errors import NotFound
+from dsexport.errors import BadRequest, ForbiddenPath, NotFound
 from dsexport.model import Metadata
 from imagebytes import make_image
 
@@ -235,3 +235,39 @@ def test_memory_stays_flat_for_a_large_total(catalog, tmp_path):
         assert zf.getinfo("images/3.png").file_size == size
         with zf.open("images/3.png") as member:
             assert member.read(len(block)) == block
+
+
+def test_selection_by_id_hash_path_or_conversation(catalog, tmp_path):
+    from dsexport.catalog.bundle import select_entries
+
+    files, entries = three_images(catalog, tmp_path)
+    catalog.add(
+        path=files[0],
+        sha256="s0",
+        format="png",
+        size=files[0].stat().st_size,
+        metadata=Metadata(prompt="p", conversation_id="conv"),
+    )
+    picked = select_entries(catalog, ids=[entries[2].id], paths=[str(files[1]), "/etc/passwd"])
+    assert [e.path for e in picked] == [str(files[1]), str(files[2])]  # unknown paths ignored
+    assert [e.path for e in select_entries(catalog, sha256s=["s0"])] == [str(files[0])]
+    assert [e.path for e in select_entries(catalog, conversation_id="conv")] == [str(files[0])]
+    with pytest.raises(BadRequest):
+        select_entries(catalog)
+
+
+def test_bundle_into_the_output_folder_by_plain_name_only(catalog, tmp_path):
+    from dsexport.catalog.bundle import bundle_to_output_folder
+    from dsexport.config import Config
+
+    _, entries = three_images(catalog, tmp_path)
+    cfg = Config(output_dir=str(tmp_path / "out"))
+    result = bundle_to_output_folder(entries, "猫 cats", config=cfg)
+    assert result.path == str(tmp_path / "out" / "猫 cats.zip")
+    default = bundle_to_output_folder(entries, config=cfg)
+    assert Path(default.path).parent == tmp_path / "out"
+    assert Path(default.path).name.startswith("猫咪 ")  # the one conversation title
+    assert Path(default.path).suffix == ".zip"
+    for bad in ("../x.zip", "a/b.zip", "..", "CON.zip", ".hidden.zip", "x\x00.zip"):
+        with pytest.raises(ForbiddenPath):
+            bundle_to_output_folder(entries, bad, config=cfg)

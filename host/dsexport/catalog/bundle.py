@@ -274,3 +274,79 @@ def write_bundle(
     return BundleResult(
         path=str(final), count=count, bytes=final.stat().st_size, skipped=tuple(skipped)
     )
+
+
+MAX_SELECTION = 10_000
+"""Files one ``bundle`` request may name (the popup sends what it just saved)."""
+
+
+def select_entries(
+    catalog,
+    *,
+    ids: Sequence[int] = (),
+    sha256s: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    conversation_id: str | None = None,
+) -> list[Entry]:
+    """Catalog rows named by id, hash or path (oldest first); with none of those, every row of
+    ``conversation_id``. Only catalogued files can be bundled: a request naming any other file
+    gets nothing for it, so a bundle cannot be used to read arbitrary files."""
+    if len(ids) + len(sha256s) + len(paths) > MAX_SELECTION:
+        msg = f"a bundle request may name at most {MAX_SELECTION} files"
+        raise BadRequest(msg)
+    found: dict[int, Entry] = {}
+    for entry_id in ids:
+        entry = catalog.by_id(entry_id)
+        if entry is not None:
+            found[entry.id] = entry
+    for sha in sha256s:
+        for entry in catalog.select("sha256 = ?", [sha], order="id"):
+            found[entry.id] = entry
+    for path in paths:
+        entry = catalog.get(path)
+        if entry is not None:
+            found[entry.id] = entry
+    if ids or sha256s or paths:
+        return [found[k] for k in sorted(found)]
+    if not conversation_id:
+        msg = "name the files (ids, sha256s or paths) or a conversation_id to bundle"
+        raise BadRequest(msg)
+    return catalog.select(
+        "conversation_id = ?", [conversation_id], order="coalesce(captured_ts, 0), id"
+    )
+
+
+def default_name(entries: Sequence[Entry], now=None) -> str:
+    """``猫咪对话 20261125-091403.zip``: the conversation's title (when all share one) and the time,
+    made safe as a file name on every OS."""
+    from datetime import datetime
+
+    from dsexport import naming
+    from dsexport.model import Metadata
+
+    titles = {e.conversation_title for e in entries if e.conversation_title}
+    title = titles.pop() if len(titles) == 1 else "DS Export bundle"
+    moment = now or datetime.now().astimezone()
+    meta = Metadata(conversation_title=title)
+    return naming.render("{conversation} {datetime}", meta, sha256="0" * 64, ext="zip", now=moment)
+
+
+def bundle_to_output_folder(
+    entries: Sequence[Entry], name: str | None = None, *, config=None
+) -> BundleResult:
+    """Write a bundle into the configured output folder, as ``name`` (one file name, no folders)
+    or ``default_name``. For callers that must not choose arbitrary paths (the native host)."""
+    from dsexport import naming
+
+    if config is None:
+        from dsexport.config import load_config
+
+        config = load_config()
+    if name is not None:
+        if not name.lower().endswith(".zip"):
+            name += ".zip"
+        if not naming.is_safe_component(name) or name.startswith("."):
+            msg = f"bundle name {name!r} must be one plain file name (no folders, no '..')"
+            raise ForbiddenPath(msg)
+    folder = Path(config.output_dir).expanduser()
+    return write_bundle(entries, folder / (name or default_name(entries)))

@@ -3,7 +3,6 @@ image data is untouched, and what prompt exiftool and ``dsexport inspect`` read 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from dsexport.demo.sample import ExpectedImage
 from imagebytes import image_stream, pixels  # tests/imagebytes.py: independent container readers
+from testutil import IN_CI, require_module, require_tool  # noqa: F401  (re-exported to the e2e tests)
 
 REPO = Path(__file__).resolve().parents[2]
 #: The unpacked extension under test; DSEXPORT_E2E_EXTENSION points elsewhere when debugging.
@@ -22,24 +22,6 @@ EXTENSION_ID = "jgaaohokgeldgdegmnjhancfdcganloj"
 GECKO_ID = "dsexport@dsexport.org"
 HOST_NAME = "org.dsexport.host"
 RASTER = ("png", "jpeg", "webp")
-
-
-def _root_helpers():
-    # tests/conftest.py is imported by pytest under the name "conftest", like every conftest.py
-    # here, so `from testutil import …` is ambiguous; load it under a name of its own.
-    spec = importlib.util.spec_from_file_location(
-        "_dsexport_tests_root_conftest", REPO / "tests" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = _root_helpers()
-IN_CI: bool = _root.IN_CI
-require_tool = _root.require_tool
-"""Missing tool: skip locally, fail when CI=true (tests/conftest.py)."""
-require_module = _root.require_module
 
 
 def sniff(data: bytes) -> str:

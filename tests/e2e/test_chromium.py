@@ -113,6 +113,14 @@ def test_virtual_list_turns_that_are_not_mounted_are_found(chromium, sample, dir
     assert summary["failed"] == []
     found = _check_saved(summary, conv.expected, dirs, exe=exe)
     assert {e.url for e in conv.expected if not e.mounted} <= set(found)
+    # The answer does not depend on where the user scrolled to.
+    before = sorted(i["id"] for i in browser.scan(tab, min_images=len(conv.expected))["images"])
+    tab.page.evaluate("document.querySelector('.ds-virtual-list').scrollTop = 0")
+    tab.page.wait_for_function(
+        "() => document.querySelector('[data-virtual-list-item-key=\"1\"]') !== null"
+    )
+    after = sorted(i["id"] for i in browser.scan(tab, min_images=len(conv.expected))["images"])
+    assert after == before
 
 
 @pytest.mark.parametrize("which", ["generated", "upload-thumbnail"])

@@ -64,12 +64,8 @@ def _fail(message: str, status: int = 1) -> int:
     return status
 
 
-def _isolated_env(root: Path, out: Path) -> dict[str, str]:
-    """Environment for the browser (and so the helper it starts) whose config says ``out``.
-
-    The helper reads its settings from the user's config folder; a separate HOME/XDG tree keeps
-    the user's own settings and catalog untouched.
-    """
+def _private_env(root: Path) -> dict[str, str]:
+    """This environment with HOME and the per-user folders moved under ``root``."""
     env = dict(os.environ)
     env.update(
         HOME=str(root),
@@ -80,6 +76,16 @@ def _isolated_env(root: Path, out: Path) -> dict[str, str]:
         WIN_PD_OVERRIDE_APPDATA=str(root / "AppData" / "Roaming"),
         WIN_PD_OVERRIDE_LOCAL_APPDATA=str(root / "AppData" / "Local"),
     )
+    return env
+
+
+def _isolated_env(root: Path, out: Path) -> dict[str, str]:
+    """Environment for the browser (and so the helper it starts) whose config says ``out``.
+
+    The helper reads its settings from the user's config folder; a separate HOME/XDG tree keeps
+    the user's own settings and catalog untouched.
+    """
+    env = _private_env(root)
     subprocess.run(
         [sys.executable, "-m", "dsexport", "config", "set", "output_dir", str(out)],
         env=env,
@@ -118,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     print("DS Export demo: preparing the sample conversation…", flush=True)
     sample = build_sample()
     conv = sample.conversation(args.conversation)
+    # The registration for the throw-away profile (its launcher and install record) goes into
+    # the throw-away folder too, so `dsexport doctor` never reports a vanished demo profile.
     install = subprocess.run(
         [
             sys.executable,
@@ -131,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         ],
         capture_output=True,
         text=True,
-        env=env,
+        env=env or _private_env(work / "install-home"),
         check=False,
     )
     if install.returncode != 0:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from testutil import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extension"

@@ -284,3 +284,31 @@ def test_search_stays_fast_on_a_few_thousand_rows(tmp_path):
         for query in ("cat number", "一只猫", "图片", "number 2999"):
             assert search(cat, query, limit=20)
         assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("8k", ["end", "middle"]),  # at the very end of a value, and inside one
+        ("8K", ["end", "middle"]),
+        ("hd", ["middle"]),
+        ("ea", ["end"]),  # "sea": the last two letters of the title
+        ("猫a", ["mixed"]),
+        ("a猫", []),
+        ("鲸", ["mixed"]),  # one CJK character at the end of a run
+        ("猫", ["mixed"]),  # one CJK character followed by another
+        ("q", ["middle"]),  # one Latin letter: scanned
+        ("zq", []),
+        ("k,", ["middle"]),  # punctuation: scanned
+    ],
+)
+def test_one_and_two_character_terms(tmp_path, query, expected):
+    rows = {
+        "end": Metadata(prompt="a lighthouse, 8k", conversation_title="by the sea"),
+        "middle": Metadata(prompt="8k, hd, q"),
+        "mixed": Metadata(prompt="猫a 猫鲸"),
+    }
+    with open_catalog(tmp_path / "c.sqlite3") as cat:
+        for name, meta in rows.items():
+            cat.add(path=f"/p/{name}", sha256=name, format="png", size=1, metadata=meta)
+        assert sorted(h.entry.path.rsplit("/", 1)[1] for h in search(cat, query)) == expected

@@ -78,8 +78,10 @@ def _fts_triggers() -> tuple[str, ...]:
 
 
 def search_grams(text: str) -> str:
-    """``"红色围巾 cat"`` → ``"红色 色围 围巾"``: adjacent pairs of non-Latin characters."""
-    grams = []
+    """``"红色围巾 cat"`` → ``"红色 色围 围巾 巾"``: adjacent pairs of non-Latin characters, plus
+    the last character of each run alone, so that every such character starts some token and a
+    one-character query is a prefix query (``"巾"*``)."""
+    grams: list[str] = []
     prev = ""
     for ch in text:
         if ord(ch) >= GRAM_MIN_CODEPOINT and not ch.isspace():
@@ -87,9 +89,30 @@ def search_grams(text: str) -> str:
                 grams.append(prev + ch)
             prev = ch
         else:
+            if prev:
+                grams.append(prev)
             prev = ""
+    if prev:
+        grams.append(prev)
     # Repeats add nothing to a match and only grow the index.
     return " ".join(dict.fromkeys(grams))
+
+
+def end_pairs(values: Sequence[str | None]) -> list[str]:
+    """The last two characters of each value when they are letters or digits (``"…8k"`` → ``8k``).
+
+    A two-character query is answered from the trigram index by the trigrams that *start* with it;
+    only an occurrence at the very end of a value is in no such trigram, so those pairs are
+    indexed here. (The ascii tokenizer splits on ASCII punctuation, so only alphanumerics.)"""
+    out = []
+    for value in values:
+        if value and len(value) >= 2:
+            pair = value[-2:]
+            if all(c.isalnum() or ord(c) >= 0x80 for c in pair) and not any(
+                c.isspace() for c in pair
+            ):
+                out.append(pair)
+    return out
 
 
 def _extra_text(value: Any, out: list[str], budget: list[int]) -> None:
@@ -131,9 +154,13 @@ def captured_timestamp(iso: str | None) -> int | None:
     return int(moment.timestamp())
 
 
-def _searchable_text(meta: Metadata, extra_text: str) -> str:
+def grams_column(meta: Metadata, extra_text: str) -> str:
+    """The ``search_grams`` value of a row: CJK/emoji grams of every searchable text, and the
+    alphanumeric pairs that end each one."""
     texts = (meta.prompt, meta.negative_prompt, meta.conversation_title, meta.model, extra_text)
-    return "\n".join(t for t in texts if t)
+    grams = search_grams("\n".join(t for t in texts if t))
+    ends = " ".join(p for p in dict.fromkeys(end_pairs(texts)) if p not in grams.split(" "))
+    return f"{grams} {ends}".strip()
 
 
 def _backfill_v2(conn: sqlite3.Connection) -> None:
@@ -152,7 +179,7 @@ def _backfill_v2(conn: sqlite3.Connection) -> None:
                 meta.turn_index,
                 captured_timestamp(captured_at),
                 extra_text,
-                search_grams(_searchable_text(meta, extra_text)),
+                grams_column(meta, extra_text),
                 row_id,
             ),
         )
@@ -533,7 +560,7 @@ class Catalog:
         }
         extra_text = search_extra(meta, values["path"])
         values["search_extra"] = extra_text
-        values["search_grams"] = search_grams(_searchable_text(meta, extra_text))
+        values["search_grams"] = grams_column(meta, extra_text)
         names = ", ".join(_COLUMNS)
         marks = ", ".join("?" for _ in _COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "path")

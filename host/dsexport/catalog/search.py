@@ -5,8 +5,11 @@ every term is a substring of its prompt, negative prompt, conversation title, mo
 ``extra`` values, ignoring case. Each term is answered by the cheapest index that can:
 
 - three or more characters, any script: the trigram index (``images_fts``);
-- two CJK/emoji characters (``围巾``, ``🐱🧣``): the bigram index (``images_grams``);
-- anything shorter (``猫``, ``8k``): a scan, narrowed by the other terms and filters when given.
+- two CJK/emoji characters (``围巾``, ``🐱🧣``): the bigram index (``images_grams``), and one
+  (``猫``) a prefix query on it;
+- two other letters or digits (``8k``): the trigrams that start with them (looked up in an
+  fts5vocab view), or the indexed pair that ends a value;
+- anything else (one Latin letter, punctuation): a scan, newest first, which stops at ``limit``.
 
 Results are newest first (most recently catalogued). Example::
 
@@ -101,8 +104,40 @@ def parse_time(text: str | None, *, end: bool = False, now: float | None = None)
     return int(moment.timestamp())
 
 
-def _is_gram_term(term: str) -> bool:
-    return len(term) == 2 and all(ord(c) >= GRAM_MIN_CODEPOINT and not c.isspace() for c in term)
+def _is_gram_char(ch: str) -> bool:
+    return ord(ch) >= GRAM_MIN_CODEPOINT and not ch.isspace()
+
+
+def _is_pair_term(term: str) -> bool:
+    """Two characters the trigram-prefix + end-pair route can answer: no whitespace and no ASCII
+    punctuation (the ascii tokenizer of the grams index splits on those)."""
+    return (
+        len(term) == 2
+        and all(c.isalnum() or ord(c) >= 0x80 for c in term)
+        and not any(c.isspace() for c in term)
+    )
+
+
+MAX_PREFIX_TERMS = 400
+"""Above this many trigrams starting with a two-character term, it is common enough that a scan
+newest-first finds ``limit`` matches at once."""
+
+
+def _trigrams_starting_with(catalog: Catalog, prefix: str) -> list[str] | None:
+    """Indexed trigrams that begin with ``prefix`` (case-folded), from an fts5vocab view of the
+    trigram index; ``None`` when there are too many to be worth an OR query."""
+    conn = catalog.connection
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.images_fts_terms"
+        " USING fts5vocab(main, 'images_fts', 'row')"
+    )
+    folded = prefix.lower()
+    rows = conn.execute(
+        "SELECT term FROM temp.images_fts_terms WHERE term >= ? AND term < ? LIMIT ?",
+        (folded, folded + "\U0010ffff", MAX_PREFIX_TERMS + 1),
+    ).fetchall()
+    terms = [r[0] for r in rows if r[0].startswith(folded)]
+    return None if len(rows) > MAX_PREFIX_TERMS else terms
 
 
 def _fts_phrase(term: str) -> str:
@@ -135,21 +170,34 @@ def build_query(
     rowid …)`` form would collect every match first: 10-30 ms for a common word at 100,000 rows.
     """
     terms = parse_terms(query)
-    fts, grams, scan = [], [], []
+    trigram = catalog.substring_index
+    fts: list[str] = []
+    grams: list[str] = []  # MATCH expressions on the grams index
+    either: list[tuple[list[str], str]] = []  # (trigram phrases, end pair) for two characters
+    scan: list[str] = []
     for term in terms:
-        if len(term) >= 3 and catalog.substring_index:
+        if len(term) >= 3 and trigram:
             fts.append(term)
-        elif _is_gram_term(term):
-            grams.append(term)
+        elif len(term) == 2 and all(_is_gram_char(c) for c in term):
+            grams.append(_fts_phrase(term))
+        elif len(term) == 1 and _is_gram_char(term):
+            grams.append(_fts_phrase(term) + "*")  # bigrams starting with it, or it alone
+        elif trigram and _is_pair_term(term):
+            starts = _trigrams_starting_with(catalog, term)
+            if starts is None:
+                scan.append(term)
+            else:
+                either.append((starts, term))
         else:
             scan.append(term)
     source, order = "images i", "i.id DESC"
     conds: list[str] = []
     params: list[Any] = []
-    for table, group in (("images_fts", fts), ("images_grams", grams)):
+    groups = [("images_fts", [_fts_phrase(t) for t in fts]), ("images_grams", grams)]
+    for table, group in groups:
         if not group:
             continue
-        match = " AND ".join(_fts_phrase(t) for t in group)
+        match = " AND ".join(group)
         if source == "images i":
             source = f"{table} f JOIN images i ON i.id = f.rowid"
             order = "f.rowid DESC"
@@ -157,6 +205,14 @@ def build_query(
         else:
             conds.append(f"i.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
         params.append(match)
+    for starts, pair in either:
+        # Inside a value the pair starts some trigram; at a value's end it is an indexed pair.
+        options = ["i.id IN (SELECT rowid FROM images_grams WHERE images_grams MATCH ?)"]
+        params.append(_fts_phrase(pair))
+        if starts:
+            options.append("i.id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
+            params.append(" OR ".join(_fts_phrase(t) for t in starts))
+        conds.append("(" + " OR ".join(options) + ")")
     for term in scan:
         # lower() folds ASCII only, which is enough for the short terms that get here.
         conds.append(f"instr(lower({_SCAN_TEXT}), lower(?)) > 0")

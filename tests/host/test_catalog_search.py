@@ -312,3 +312,31 @@ def test_one_and_two_character_terms(tmp_path, query, expected):
         for name, meta in rows.items():
             cat.add(path=f"/p/{name}", sha256=name, format="png", size=1, metadata=meta)
         assert sorted(h.entry.path.rsplit("/", 1)[1] for h in search(cat, query)) == expected
+
+
+def test_without_the_trigram_tokenizer_search_still_finds_substrings(tmp_path, monkeypatch):
+    """sqlite older than 3.34 has no trigram tokenizer: the catalog gets word tokens and search
+    answers every term by scanning, with the same results."""
+    real_execute = sqlite3.Connection.execute
+
+    class NoTrigram(sqlite3.Connection):
+        def execute(self, sql, *args):
+            if "tokenize='trigram'" in sql:
+                raise sqlite3.OperationalError("no such tokenizer: trigram")
+            return real_execute(self, sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        catalog_db.sqlite3, "connect", lambda *a, **kw: real_connect(*a, factory=NoTrigram, **kw)
+    )
+    with open_catalog(tmp_path / "old-sqlite.sqlite3") as cat:
+        assert cat.substring_index is False
+        for i, (name, meta) in enumerate(ROWS.items()):
+            cat.add(
+                path=tmp_path / f"{name}.png", sha256=str(i), format="png", size=1, metadata=meta
+            )
+        assert names(search(cat, "red scarf")) == ["scarf"]
+        assert names(search(cat, "at wear")) == ["scarf"]
+        assert names(search(cat, "红色围巾")) == ["zh"]
+        assert names(search(cat, "围巾")) == ["zh"]
+        assert names(search(cat, "🐱🧣✨")) == ["emoji"]

@@ -302,7 +302,11 @@ def test_search_stays_fast_on_a_few_thousand_rows(tmp_path):
         ("k,", ["middle"]),  # punctuation: scanned
     ],
 )
-def test_one_and_two_character_terms(tmp_path, query, expected):
+@pytest.mark.parametrize("dense_docs", [2000, 0], ids=["indexed", "scanned"])
+def test_one_and_two_character_terms(tmp_path, monkeypatch, query, expected, dense_docs):
+    from dsexport.catalog import search as search_module
+
+    monkeypatch.setattr(search_module, "DENSE_DOCS", dense_docs)
     rows = {
         "end": Metadata(prompt="a lighthouse, 8k", conversation_title="by the sea"),
         "middle": Metadata(prompt="8k, hd, q"),

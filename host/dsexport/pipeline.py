@@ -84,7 +84,11 @@ def _open_source(source: Source):
         return
     path = Path(os.fspath(source))
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: opening a FIFO (or a tty) for reading otherwise waits for a writer forever;
+        # the fstat below then refuses anything that is not a regular file.
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
     except FileNotFoundError as err:
         msg = f"no such file: {path}"
         raise NotFound(msg) from err

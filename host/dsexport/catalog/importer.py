@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsexport.catalog.db import Catalog
-from dsexport.catalog.files import FileFacts, iter_images, read_file
+from dsexport.catalog.files import FileFacts, iter_images, read_many
 from dsexport.catalog.maintain import _Writer, add_facts
 from dsexport.errors import BadRequest, DsError
 
@@ -76,11 +76,22 @@ def import_paths(
     report = ImportReport(found=len(files))
     advance = progress(len(files)) if progress else None
     write = _Writer(catalog) if catalog is not None else None
+    to_read: list[str] = []
     for path in files:
+        text = str(path)
+        if mode == "index" and catalog is not None and _unchanged(catalog, text):
+            report.already += 1
+            if advance:
+                advance()
+            continue
+        to_read.append(text)
+    for text, facts in read_many(to_read):
         try:
-            _import_one(catalog, write, path, mode, include_all, output_dir, config, report)
+            if not isinstance(facts, FileFacts):
+                raise facts
+            _import_one(catalog, write, facts, mode, include_all, output_dir, config, report)
         except (DsError, OSError) as err:
-            report.failed.append((str(path), str(err)))
+            report.failed.append((text, str(err)))
         finally:
             if advance:
                 advance()
@@ -89,16 +100,19 @@ def import_paths(
     return report
 
 
-def _import_one(catalog, write, path: Path, mode, include_all, output_dir, config, report) -> None:
-    text = str(path)
-    if mode == "index" and catalog is not None:
-        before = catalog.get(text)
-        if before is not None:
-            st = os.stat(text)
-            if st.st_size == before.bytes and st.st_mtime_ns == before.mtime_ns:
-                report.already += 1
-                return
-    facts = read_file(text)
+def _unchanged(catalog: Catalog, path: str) -> bool:
+    before = catalog.get(path)
+    if before is None:
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (before.bytes, before.mtime_ns)
+
+
+def _import_one(catalog, write, facts: FileFacts, mode, include_all, output_dir, config, report):
+    text = facts.path
     if facts.metadata is None and not include_all:
         report.no_metadata += 1
         return

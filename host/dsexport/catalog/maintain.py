@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsexport.catalog.db import Catalog, Entry
-from dsexport.catalog.files import FileFacts, iter_images, read_file
+from dsexport.catalog.files import FileFacts, iter_images, read_file, read_many
 from dsexport.errors import DsError
 
 BATCH = 256
@@ -149,27 +149,33 @@ def reindex(
     advance = progress(len(files)) if progress else None
     write = _Writer(catalog)
     seen: set[str] = set()
+    to_read: list[str] = []
     for path in files:
         text = str(path)
         seen.add(text)
         report.scanned += 1
         before = known.get(text)
-        try:
-            if before is not None and not full:
+        if before is not None and not full:
+            try:
                 st = os.stat(text)
-                if st.st_size == before.bytes and st.st_mtime_ns == before.mtime_ns:
-                    report.unchanged += 1
-                    continue
-            facts = read_file(text)
-        except (DsError, OSError) as err:
-            report.skipped.append((text, str(err)))
+            except OSError:
+                st = None
+            if st is not None and (st.st_size, st.st_mtime_ns) == (before.bytes, before.mtime_ns):
+                report.unchanged += 1
+                if advance:
+                    advance()
+                continue
+        to_read.append(text)
+    for text, facts in read_many(to_read):
+        if advance:
+            advance()
+        before = known.get(text)
+        if not isinstance(facts, FileFacts):
+            report.skipped.append((text, str(facts)))
             if before is not None:
                 write(lambda p=text: catalog.remove(p))
                 report.removed += 1
             continue
-        finally:
-            if advance:
-                advance()
         source = before.source if before and before.source else "reindex"
         saved_at = before.saved_at if before else None
         write(lambda f=facts, s=source, t=saved_at: add_facts(catalog, f, source=s, saved_at=t))

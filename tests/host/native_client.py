@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 import os
 import select
 import struct
@@ -23,8 +24,21 @@ FIREFOX_ID = "dsexport@dsexport.org"
 HEADER = struct.Struct("=I")
 
 
+def _like_json_stringify(value: Any) -> Any:
+    # The browser serialises with JSON.stringify, which writes NaN and ±Infinity as null; Python
+    # would write the non-JSON tokens NaN/Infinity (send those with raw_frame when meant).
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _like_json_stringify(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_like_json_stringify(v) for v in value]
+    return value
+
+
 def frame(obj: Any) -> bytes:
-    body = json.dumps(obj).encode("utf-8")
+    """A frame as the browser would send ``obj``."""
+    body = json.dumps(_like_json_stringify(obj)).encode("utf-8")
     return HEADER.pack(len(body)) + body
 
 

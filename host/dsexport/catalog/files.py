@@ -7,6 +7,7 @@ sidecar beside it when the file could not take any (C2PA, AVIF).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -146,6 +147,10 @@ READ_WINDOW = 64
 """Files read ahead of the one being recorded: enough to keep every worker busy, few enough that
 memory does not grow with the folder."""
 
+THREADS_FROM_BYTES = 256 * 1024
+"""Average file size from which reading on threads pays: below it, parsing (which holds the GIL)
+dominates and thread hand-offs made a 2,000-file reindex of small PNGs slower, not faster."""
+
 
 def read_many(
     paths: Iterable[str | os.PathLike], *, workers: int | None = None
@@ -156,7 +161,10 @@ def read_many(
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
+    paths = [str(p) for p in paths]
     count = workers or min(4, os.cpu_count() or 1)
+    if workers is None and _average_size(paths) < THREADS_FROM_BYTES:
+        count = 1
 
     def one(path: str) -> FileFacts | DsError | OSError:
         try:
@@ -178,3 +186,12 @@ def read_many(
         while pending:
             name, future = pending.popleft()
             yield name, future.result()
+
+
+def _average_size(paths: list[str], sample: int = 32) -> float:
+    step = max(1, len(paths) // sample)
+    sizes = []
+    for path in paths[::step][:sample]:
+        with contextlib.suppress(OSError):
+            sizes.append(os.stat(path).st_size)
+    return sum(sizes) / len(sizes) if sizes else 0.0

@@ -240,3 +240,21 @@ def test_concurrent_adds_from_several_processes(tmp_path):
     conn.execute("INSERT INTO images_fts (images_fts) VALUES ('integrity-check')")
     conn.execute("INSERT INTO images_grams (images_grams) VALUES ('integrity-check')")
     conn.close()
+
+
+def test_read_many_on_threads_keeps_order_and_returns_errors(tmp_path):
+    from dsexport.catalog.files import FileFacts, read_many
+    from dsexport.errors import DsError
+
+    paths = []
+    for i in range(150):  # more than the read-ahead window
+        path = tmp_path / f"{i:03d}.png"
+        path.write_bytes(make_image("png", size=(8 + i % 5, 8)) if i % 7 else b"not an image")
+        paths.append(path)
+    results = list(read_many(paths, workers=3))
+    assert [p for p, _ in results] == [str(p) for p in paths]
+    for i, (_, facts) in enumerate(results):
+        if i % 7:
+            assert isinstance(facts, FileFacts) and facts.width == 8 + i % 5
+        else:
+            assert isinstance(facts, DsError)

@@ -203,6 +203,8 @@ def test_popup_says_how_to_install_when_the_host_is_missing(chromium, dirs):
     assert "not installed" in popup.locator("#host-title").inner_text()
     status = browser.call("hostStatus")
     assert status["installed"] is False, status
+    with pytest.raises(Exception, match="native messaging host not found"):
+        browser.call("saveTab", tab.id, {})  # says why, writes nothing
     assert saved_files(dirs.output) == []
 
 

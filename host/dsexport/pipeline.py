@@ -324,7 +324,9 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
         if embedded.metadata_in == "sidecar":
             sidecars.add("json")
         path = storage.write_new(root, relpath, embedded.parts)
-        written = path.stat().st_size
+        # Not path.stat(): the path is re-resolved through folders that another process may have
+        # swapped for a link since write_new wrote through its own file descriptors.
+        written = _size(embedded.parts)
         sidecar_paths = _write_sidecars(root, path, meta.only(tuple(fields)), sidecars)
         if catalog is not None:
             catalog.add(
@@ -349,6 +351,10 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
         width=info.width,
         height=info.height,
     )
+
+
+def _size(parts) -> int:
+    return sum(memoryview(p).nbytes for p in parts)
 
 
 def _write_sidecars(root: Path, image: Path, meta: Metadata, kinds: set[str]) -> list[str]:
@@ -419,13 +425,13 @@ def embed_file(
         fields = tuple(cfg.embed_fields)
         embedded = _embed(module, data, info, meta, fields)
         metadata_in, warnings = embedded.metadata_in, embedded.warnings
+        written = _size(embedded.parts)  # not target.stat(): see _store
         if metadata_in == "file":
             storage.replace_file(target, embedded.parts, allowed_roots=roots)
             sidecars: list[str] = []
         else:
             sidecars = _write_sidecars(target.parent, target, meta.only(fields), {"json"})
         del embedded  # its parts are slices of the mapped file, which is closed next
-    written = target.stat().st_size
     with _catalog_lock() as catalog:
         if catalog is not None:
             catalog.add(

@@ -88,7 +88,11 @@ def replace_file(path: Path, parts: Parts, *, allowed_roots: Sequence[Path]) -> 
     if not is_within(path, allowed_roots):
         msg = f"{path} is outside the folders DS Export may change"
         raise ForbiddenPath(msg)
-    folder, name = os.path.realpath(path.parent), path.name
+    try:
+        folder, name = os.path.realpath(path.parent), path.name
+    except OSError as err:  # a link on the way was swapped while being resolved
+        msg = f"{path.parent} changed while DS Export was opening it; nothing was written"
+        raise ForbiddenPath(msg) from err
     try:
         dfd = _open_dir(folder)
     except OSError as err:
@@ -167,13 +171,18 @@ def write_atomic(path: Path, parts: Parts, *, mode: int = 0o600) -> None:
 
 def is_within(path: Path | str, roots: Iterable[Path | str]) -> bool:
     """True when ``path`` (links resolved) is one of ``roots`` (links resolved) or inside one."""
-    target = os.path.normcase(os.path.realpath(os.fspath(path)))
+    try:
+        target = os.path.normcase(os.path.realpath(os.fspath(path)))
+    except OSError:
+        # realpath lstat()s then readlink()s each link; a link swapped away in between raises.
+        # A path that changes while we look at it is not one we can vouch for.
+        return False
     for root in roots:
-        base = os.path.normcase(os.path.realpath(os.fspath(root)))
         try:
+            base = os.path.normcase(os.path.realpath(os.fspath(root)))
             if os.path.commonpath([target, base]) == base:
                 return True
-        except ValueError:  # different drives on Windows
+        except (OSError, ValueError):  # ValueError: different drives on Windows
             continue
     return False
 

@@ -158,3 +158,10 @@ def test_reindex_and_check(library, home):
     assert json.loads(proc.stdout)["moved"] == [{"from": str(saved), "to": str(moved)}]
     assert run(home, "check").returncode == 0
     assert str(moved) in run(home, "search", "").stdout
+
+
+def test_readme_shows_every_library_command():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("### Library", 1)[1].split("\n## ", 1)[0]
+    for command in COMMANDS:
+        assert f"dsexport {command} " in section, command

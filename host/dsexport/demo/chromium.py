@@ -32,9 +32,18 @@ def find_chromium() -> str | None:
         found = shutil.which(name)
         if found:
             return found
+    program_files = [
+        os.environ.get(v, "") for v in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
+    ]
     for path in (
         "/Applications/Chromium.app/Contents/MacOS/Chromium",
+        *(str(Path(p) / "Chromium" / "Application" / "chrome.exe") for p in program_files if p),
         "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+        *(
+            str(Path(p) / "Google" / "Chrome" / "Application" / "chrome.exe")
+            for p in program_files
+            if p
+        ),
     ):
         if Path(path).exists():
             return path
@@ -144,7 +153,8 @@ class Chromium:
             time.sleep(0.2)
         msg = (
             f"the extension's service worker ({prefix}) did not start within {timeout:.0f} s; "
-            "is the extension folder complete?"
+            "is the extension folder complete? (Google Chrome 137 and later ignore "
+            "--load-extension; use Chromium.)"
         )
         raise DevToolsError(msg)
 

@@ -300,6 +300,10 @@ def test_search_stays_fast_on_a_few_thousand_rows(tmp_path):
         ("q", ["middle"]),  # one Latin letter: scanned
         ("zq", []),
         ("k,", ["middle"]),  # punctuation: scanned
+        ("ж", ["cyr"]),  # one character, the last of a value
+        ("ир", ["cyr"]),
+        ("v", ["punct"]),  # next to last, before punctuation
+        ("zv", ["punct"]),
     ],
 )
 @pytest.mark.parametrize("dense_docs", [2000, 0], ids=["indexed", "scanned"])
@@ -311,6 +315,8 @@ def test_one_and_two_character_terms(tmp_path, monkeypatch, query, expected, den
         "end": Metadata(prompt="a lighthouse, 8k", conversation_title="by the sea"),
         "middle": Metadata(prompt="8k, hd, q"),
         "mixed": Metadata(prompt="猫a 猫鲸"),
+        "cyr": Metadata(prompt="мир ж"),
+        "punct": Metadata(prompt="zzv."),
     }
     with open_catalog(tmp_path / "c.sqlite3") as cat:
         for name, meta in rows.items():

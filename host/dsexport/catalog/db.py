@@ -98,20 +98,17 @@ def search_grams(text: str) -> str:
     return " ".join(dict.fromkeys(grams))
 
 
-def end_pairs(values: Sequence[str | None]) -> list[str]:
-    """The last two characters of each value when they are letters or digits (``"…8k"`` → ``8k``).
+def end_tokens(values: Sequence[str | None]) -> list[str]:
+    """The last two characters of each value, and the last one alone (``"…8k"`` → ``8k``, ``k``).
 
-    A two-character query is answered from the trigram index by the trigrams that *start* with it;
-    only an occurrence at the very end of a value is in no such trigram, so those pairs are
-    indexed here. (The ascii tokenizer splits on ASCII punctuation, so only alphanumerics.)"""
+    A query of one or two characters is answered from the trigram index by the trigrams that
+    *start* with it; only an occurrence in a value's last two characters is in no such trigram,
+    so those are indexed here. Stored raw: the ascii tokenizer drops ASCII punctuation and
+    spaces, so ``"k."`` is indexed as ``k``, which is still where that ``k`` is."""
     out = []
     for value in values:
-        if value and len(value) >= 2:
-            pair = value[-2:]
-            if all(c.isalnum() or ord(c) >= 0x80 for c in pair) and not any(
-                c.isspace() for c in pair
-            ):
-                out.append(pair)
+        if value:
+            out.extend((value[-2:], value[-1:]) if len(value) >= 2 else (value,))
     return out
 
 
@@ -156,11 +153,11 @@ def captured_timestamp(iso: str | None) -> int | None:
 
 def grams_column(meta: Metadata, extra_text: str) -> str:
     """The ``search_grams`` value of a row: CJK/emoji grams of every searchable text, and the
-    alphanumeric pairs that end each one."""
+    characters that end each one (``end_tokens``)."""
     texts = (meta.prompt, meta.negative_prompt, meta.conversation_title, meta.model, extra_text)
     grams = search_grams("\n".join(t for t in texts if t))
-    ends = " ".join(p for p in dict.fromkeys(end_pairs(texts)) if p not in grams.split(" "))
-    return f"{grams} {ends}".strip()
+    ends = "\n".join(dict.fromkeys(end_tokens(texts)))
+    return f"{grams}\n{ends}".strip()
 
 
 def _backfill_v2(conn: sqlite3.Connection) -> None:

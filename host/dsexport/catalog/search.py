@@ -7,9 +7,10 @@ every term is a substring of its prompt, negative prompt, conversation title, mo
 - three or more characters, any script: the trigram index (``images_fts``);
 - two CJK/emoji characters (``围巾``, ``🐱🧣``): the bigram index (``images_grams``), and one
   (``猫``) a prefix query on it;
-- two other letters or digits (``8k``): the trigrams that start with them (looked up in an
-  fts5vocab view), or the indexed pair that ends a value;
-- anything else (one Latin letter, punctuation): a scan, newest first, which stops at ``limit``.
+- one or two other letters or digits (``8k``, ``ж``): the trigrams that start with them
+  (looked up in an fts5vocab view), or the indexed characters that end a value;
+- anything else (punctuation, or a short term so common that it is everywhere): a scan,
+  newest first, which stops at ``limit``.
 
 Results are newest first (most recently catalogued). Example::
 
@@ -108,14 +109,10 @@ def _is_gram_char(ch: str) -> bool:
     return ord(ch) >= GRAM_MIN_CODEPOINT and not ch.isspace()
 
 
-def _is_pair_term(term: str) -> bool:
-    """Two characters the trigram-prefix + end-pair route can answer: no whitespace and no ASCII
-    punctuation (the ascii tokenizer of the grams index splits on those)."""
-    return (
-        len(term) == 2
-        and all(c.isalnum() or ord(c) >= 0x80 for c in term)
-        and not any(c.isspace() for c in term)
-    )
+def _is_short_term(term: str) -> bool:
+    """One or two characters the trigram-prefix + end-token route can answer: letters, digits
+    or non-ASCII, no whitespace (the ascii tokenizer of the grams index splits on the rest)."""
+    return len(term) <= 2 and all((c.isalnum() or ord(c) >= 0x80) and not c.isspace() for c in term)
 
 
 MAX_PREFIX_TERMS = 400
@@ -177,7 +174,7 @@ def build_query(
     trigram = catalog.substring_index
     fts: list[str] = []
     grams: list[str] = []  # MATCH expressions on the grams index
-    either: list[tuple[list[str], str]] = []  # (trigram phrases, end pair) for two characters
+    either: list[tuple[list[str], str]] = []  # (trigram phrases, end-token MATCH): 1-2 chars
     scan: list[str] = []
     for term in terms:
         if len(term) >= 3 and trigram:
@@ -186,12 +183,13 @@ def build_query(
             grams.append(_fts_phrase(term))
         elif len(term) == 1 and _is_gram_char(term):
             grams.append(_fts_phrase(term) + "*")  # bigrams starting with it, or it alone
-        elif trigram and _is_pair_term(term):
+        elif trigram and _is_short_term(term):
             starts = _trigrams_starting_with(catalog, term)
             if starts is None:
                 scan.append(term)
             else:
-                either.append((starts, term))
+                # A pair is one end token; one character starts one (``"k"*``).
+                either.append((starts, _fts_phrase(term) + ("*" if len(term) == 1 else "")))
         else:
             scan.append(term)
     source, order = "images i", "i.id DESC"
@@ -209,10 +207,10 @@ def build_query(
         else:
             conds.append(f"i.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
         params.append(match)
-    for starts, pair in either:
-        # Inside a value the pair starts some trigram; at a value's end it is an indexed pair.
+    for starts, end_match in either:
+        # Inside a value the term starts some trigram; at a value's end it is an end token.
         options = ["i.id IN (SELECT rowid FROM images_grams WHERE images_grams MATCH ?)"]
-        params.append(_fts_phrase(pair))
+        params.append(end_match)
         if starts:
             options.append("i.id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
             params.append(" OR ".join(_fts_phrase(t) for t in starts))

@@ -15,6 +15,7 @@ from e2e_support import (
     embedded_prompt,
     embedded_prompts,
     exiftool,
+    inspect_many,
     match_original,
     mean_difference,
     require_tool,
@@ -64,6 +65,11 @@ def _check_saved(summary, expected, dirs, *, lossless=True, exe="exiftool"):
     return found
 
 
+def _inspect(found: dict[str, Path]) -> dict[str, dict]:
+    by_path = inspect_many(list(found.values()))
+    return {url: by_path[path] for url, path in found.items()}
+
+
 def test_save_all_images_of_a_conversation(chromium, sample, dirs):
     exe = _exiftool()
     conv = sample.conversation("main")
@@ -73,7 +79,21 @@ def test_save_all_images_of_a_conversation(chromium, sample, dirs):
     _, summary = _save(browser, tab, min_images=len(conv.expected))
 
     assert summary["failed"] == [], summary["failed"]
-    _check_saved(summary, conv.expected, dirs, exe=exe)
+    found = _check_saved(summary, conv.expected, dirs, exe=exe)
+    meta = {url: inspected["metadata"] for url, inspected in _inspect(found).items()}
+    for exp in conv.expected:
+        m = meta[exp.url]
+        assert m["origin"] == exp.kind, (exp.url, m)
+        assert m["page_url"] == conv.page_url and m["conversation_title"] == conv.title, m
+        if exp.seed is not None:
+            assert m["seed"] == exp.seed, m
+        if exp.file_name:
+            assert m["extra"]["file_name"] == exp.file_name, m
+    # Parameters the answer states in its text ("Seed: 42, Steps: 30, …") are embedded too.
+    watercolor = meta[next(e.url for e in conv.expected if e.seed == 42)]
+    assert watercolor["steps"] == 30 and watercolor["sampler"] == "Euler a", watercolor
+    assert watercolor["cfg_scale"] == 7 and watercolor["model"] == "flux", watercolor
+    assert watercolor["negative_prompt"] == "blurry, low quality", watercolor
     on_disk = {p for p in saved_files(dirs.output)}
     assert on_disk == {Path(s["path"]) for s in summary["saved"]}, "files on disk != reported"
     # The Mermaid diagram, when saved, is the SVG markup, never executed or rasterised from icons.

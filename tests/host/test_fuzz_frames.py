@@ -12,6 +12,7 @@ stray byte on stdout. Every read is bounded by a timeout (``Host.recv``).
 from __future__ import annotations
 
 import json
+import os
 import struct
 
 import pytest
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from native_client import ORIGIN, Host, frame, parse_frames, raw_frame, run_once
 
 REPLY_TIMEOUT = 20
-EXAMPLES = 250
+EXAMPLES = int(os.environ.get("DSEXPORT_FUZZ_EXAMPLES", "250"))
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from native_client import Host, b64, small_png
 from dsexport.native.handlers import HANDLERS
 
 REPLY_TIMEOUT = 30
-EXAMPLES = 150
+EXAMPLES = int(os.environ.get("DSEXPORT_FUZZ_EXAMPLES", "300")) // 2
 PNG = small_png()
 
 

@@ -164,7 +164,7 @@ component = st.lists(st.sampled_from(_PIECES), max_size=20).map("".join)
 
 
 @settings(
-    max_examples=300,
+    max_examples=int(os.environ.get("DSEXPORT_FUZZ_EXAMPLES", "300")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -16,8 +16,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host"))
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     here = Path(__file__).resolve().parent
-    for item in items:
-        if Path(str(item.fspath)).resolve().is_relative_to(here):
-            item.add_marker(pytest.mark.stress)
+    stress = [i for i in items if Path(str(i.fspath)).resolve().is_relative_to(here)]
+    for item in stress:
+        item.add_marker(pytest.mark.stress)
+    # A -m on the command line replaces addopts' "not stress" (e.g. -m "not e2e"): stress tests
+    # still run only when the expression names them.
+    if "stress" not in (config.option.markexpr or ""):
+        config.hook.pytest_deselected(items=stress)
+        items[:] = [i for i in items if i not in stress]

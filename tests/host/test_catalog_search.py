@@ -350,3 +350,10 @@ def test_without_the_trigram_tokenizer_search_still_finds_substrings(tmp_path, m
         assert names(search(cat, "红色围巾")) == ["zh"]
         assert names(search(cat, "围巾")) == ["zh"]
         assert names(search(cat, "🐱🧣✨")) == ["emoji"]
+
+
+def test_snippet_marks_every_term(catalog):
+    [hit] = search(catalog, "scarf cat")
+    assert hit.snippet == "A «cat» wearing a RED «scarf», watercolour"
+    [hit] = search(catalog, "围巾 一只戴着")
+    assert hit.snippet == "«一只戴着»红色«围巾»的猫坐在窗台上"

@@ -271,9 +271,11 @@ def _entry(row: Sequence[Any]) -> Entry:
 
 
 def snippet(entry: Entry, terms: Sequence[str], width: int = SNIPPET_CHARS) -> str:
-    """About ``width`` characters around the first match, the match between ``MARK``s;
+    """About ``width`` characters around the first match, every match in it between ``MARK``s;
     the start of the prompt when nothing matched (or there were no terms)."""
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.I) if terms else None
+    # Longest first, so "cats" is marked whole when "cat" is a term too.
+    ordered = sorted(terms, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(t) for t in ordered), re.I) if terms else None
     fallback = ""
     for column in _TEXT_COLUMNS:
         text = getattr(entry, column) or ""
@@ -291,15 +293,8 @@ def snippet(entry: Entry, terms: Sequence[str], width: int = SNIPPET_CHARS) -> s
         room = max(0, width - (stop - start))
         left = max(0, start - room // 3)
         right = min(len(flat), stop + room - (start - left))
-        return (
-            ("…" if left else "")
-            + flat[left:start]
-            + MARK[0]
-            + flat[start:stop]
-            + MARK[1]
-            + flat[stop:right]
-            + ("…" if right < len(flat) else "")
-        )
+        marked = pattern.sub(lambda m: f"{MARK[0]}{m.group(0)}{MARK[1]}", flat[left:right])
+        return ("…" if left else "") + marked + ("…" if right < len(flat) else "")
     if len(fallback) > width:
         return fallback[:width] + "…"
     return fallback

@@ -144,10 +144,11 @@ def metadata_from_dict(data: Mapping[str, Any] | None) -> Metadata:
     if extra:
         try:
             encoded = json.dumps(extra, ensure_ascii=False, allow_nan=False)
+            size = len(encoded.encode("utf-8"))  # lone surrogates fail here
         except (TypeError, ValueError) as err:
-            msg = "metadata field 'extra' must hold plain JSON values"
+            msg = "metadata field 'extra' must hold plain JSON values and valid Unicode text"
             raise BadRequest(msg) from err
-        if len(encoded.encode("utf-8")) > MAX_EXTRA_BYTES:
+        if size > MAX_EXTRA_BYTES:
             msg = f"metadata field 'extra' is larger than {MAX_EXTRA_BYTES} bytes"
             raise BadRequest(msg)
         fields["extra"] = json.loads(encoded)

@@ -6,9 +6,7 @@ parser imports all of them.
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import logging
 import sys
 
 #: Command name → module under dsexport.cli. Adding a command = one module + one entry here.
@@ -36,7 +34,9 @@ def _load(name: str):
     return importlib.import_module(f"dsexport.cli.{COMMANDS[name]}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
+    import argparse
+
     from dsexport import __version__
 
     parser = argparse.ArgumentParser(
@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the CLI's outermost edge: one line, not a traceback
+        import logging
+
         logging.getLogger("dsexport").debug("unexpected error", exc_info=True)
         print(f"dsexport: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         return 70

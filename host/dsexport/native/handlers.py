@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dsexport.errors import BadRequest, ForbiddenPath, IoError, NotFound
+from dsexport.errors import BadRequest, ForbiddenPath, IoError, NotFound, TooLarge
 from dsexport.native import framing, transfer
 
 MAX_PATH_CHARS = 4096
@@ -409,6 +409,95 @@ def run_commands(commands: list[list[str]]) -> str:
     return argv[0]
 
 
+# ---------------------------------------------------------------------------------------------
+# bundle: a ZIP of catalogued images (the popup's "Save as ZIP")
+
+MAX_BUNDLE_NAME_CHARS = 255
+
+
+def _text_list(req: Request, name: str, *, limit: int, what: str) -> list[str]:
+    values = _get(req, name, list, required=False) or []
+    if len(values) > limit:
+        msg = f"field '{name}' may list at most {limit} {what}"
+        raise TooLarge(msg)
+    for value in values:
+        if not isinstance(value, str) or not value or len(value) > MAX_PATH_CHARS:
+            msg = f"field '{name}' must be a list of {what}"
+            raise BadRequest(msg)
+        _check_text(value, name)
+    return values
+
+
+def _check_text(value: str, name: str) -> None:
+    # JSON may carry lone surrogates ("\ud800"), which no file name or sqlite text can hold.
+    if "\x00" in value:
+        msg = f"field '{name}' contains a NUL character"
+        raise BadRequest(msg)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        msg = f"field '{name}' is not valid Unicode text"
+        raise BadRequest(msg) from None
+
+
+def bundle(req: Request, session: Session) -> dict[str, Any]:
+    """ZIP catalogued images with their prompts into the output folder: the files named by
+    ``paths`` / ``sha256s`` / ``ids`` (e.g. the ones just saved), or every image of
+    ``conversation_id`` → ``{"path", "count", "bytes", "skipped"}``."""
+    import re
+    import sqlite3
+
+    from dsexport.catalog import open_catalog
+    from dsexport.catalog.bundle import MAX_SELECTION, bundle_to_output_folder, select_entries
+
+    paths = _text_list(req, "paths", limit=MAX_SELECTION, what="absolute file paths")
+    sha256s = _text_list(req, "sha256s", limit=MAX_SELECTION, what="hex SHA-256 strings")
+    if any(not re.fullmatch(r"[0-9a-fA-F]{64}", s) for s in sha256s):
+        msg = "field 'sha256s' must hold 64-character hex SHA-256 strings"
+        raise BadRequest(msg)
+    ids = _get(req, "ids", list, required=False) or []
+    if len(ids) > MAX_SELECTION:
+        msg = f"field 'ids' may list at most {MAX_SELECTION} catalog ids"
+        raise TooLarge(msg)
+    if any(not isinstance(i, int) or isinstance(i, bool) or not 0 < i < 2**63 for i in ids):
+        msg = "field 'ids' must be a list of positive integers"
+        raise BadRequest(msg)
+    if any(not os.path.isabs(p) for p in paths):
+        msg = "field 'paths' must hold absolute paths"
+        raise BadRequest(msg)
+    conversation = _get(req, "conversation_id", str, required=False)
+    if conversation is not None:
+        if not conversation or len(conversation) > MAX_PATH_CHARS:
+            msg = f"field 'conversation_id' must be 1 to {MAX_PATH_CHARS} characters"
+            raise BadRequest(msg)
+        _check_text(conversation, "conversation_id")
+    output = _get(req, "output", str, required=False)
+    if output is not None:
+        if not output or len(output) > MAX_BUNDLE_NAME_CHARS:
+            msg = f"field 'output' must be a file name of 1 to {MAX_BUNDLE_NAME_CHARS} characters"
+            raise BadRequest(msg)
+        _check_text(output, "output")
+    try:
+        with open_catalog() as catalog:
+            entries = select_entries(
+                catalog,
+                ids=[int(i) for i in ids],
+                sha256s=[s.lower() for s in sha256s],
+                paths=[str(Path(p)) for p in paths],
+                conversation_id=conversation,
+            )
+    except sqlite3.Error as err:
+        msg = f"the catalog cannot be read ({err}); run 'dsexport reindex' to rebuild it"
+        raise IoError(msg) from err
+    result = bundle_to_output_folder(entries, output, config=_config())
+    return {
+        "path": result.path,
+        "count": result.count,
+        "bytes": result.bytes,
+        "skipped": len(result.skipped),
+    }
+
+
 HANDLERS: dict[str, Callable[[Request, Session], dict[str, Any]]] = {
     "ping": ping,
     "save": save,
@@ -421,5 +510,6 @@ HANDLERS: dict[str, Callable[[Request, Session], dict[str, Any]]] = {
     "config_set": config_set,
     "preview_name": preview_name,
     "reveal": reveal,
+    "bundle": bundle,
 }
 """Request type → handler; docs/protocol.md documents exactly these (test_docs_protocol.py)."""

@@ -144,6 +144,7 @@ def test_the_handler_table_covers_the_protocol():
         "config_set",
         "preview_name",
         "reveal",
+        "bundle",
     }
 
 

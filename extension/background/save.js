@@ -151,10 +151,29 @@ async function saveItems(tabId, items, conversation, options, failedBefore) {
     }
     done += 1;
   }
+  if (options.zip && summary.saved.length) {
+    if (!session.isOpen && session.closedError) session = new NativeSession();
+    summary.zip = await bundle(session, summary, conversation);
+  }
   emitProgress(tabId, total, total, null);
   session.close();
   if (!summary.folder && summary.saved.length) summary.folder = dirName(summary.saved[0].path);
   return summary;
+}
+
+/**
+ * "Save as ZIP": the images are saved (and catalogued) as files first, then the host packs exactly
+ * those files, prompts included, into one archive in the output folder (protocol: bundle).
+ * → {path, count, bytes, skipped}, or {error: {code, message}} when only the archive failed.
+ */
+async function bundle(session, summary, conversation) {
+  const fields = { paths: [...new Set(summary.saved.map((entry) => entry.path))] };
+  if (conversation.title) fields.output = conversation.title.slice(0, 120);
+  try {
+    return await session.request("bundle", fields);
+  } catch (err) {
+    return { error: toErrorJson(err) };
+  }
 }
 
 async function rememberSummary(tabId, summary) {
@@ -173,14 +192,12 @@ export async function lastSummary(tabId) {
 
 /**
  * saveTab(tabId, {ids?, format?, quality?, zip?, source?})
- *   → {total, saved: [{id, path, duplicate}], duplicates, failed: [{id, code, message}], folder}
+ *   → {total, saved: [{id, path, duplicate}], duplicates, failed: [{id, code, message}], folder,
+ *      zip?: {path, count, bytes, skipped} | {error}}   (zip only when asked for)
  * Emits {type: "dsexport:progress", tabId, done, total, current} as it goes.
  */
 export async function saveTab(tabId, rawOptions = {}) {
   const options = validateSaveOptions(rawOptions ?? {});
-  // NOTE: the library writes ZIP bundles (catalog/bundle.py) but the host protocol has no request
-  // for them yet; refusing beats silently writing loose files when an archive was asked for.
-  if (options.zip) throw new DsExtError("bad_request", "saving as ZIP is not available from the extension yet");
   if (jobs.has(tabId)) throw new DsExtError("busy", "a save is already running in this tab");
   jobs.set(tabId, { done: 0, total: 0, current: null, fraction: 0 });
   try {

@@ -250,10 +250,19 @@ function renderSummary(summary) {
       return li;
     }),
   );
-  const first = summary.saved[0];
-  $("reveal").hidden = !first;
-  $("reveal").onclick = first
-    ? () => call("reveal", { path: first.path }).catch((err) => toast(describeError(err, t)))
+  const zip = summary.zip;
+  $("sum-zip").hidden = !zip;
+  $("sum-zip").classList.toggle("error-text", Boolean(zip?.error));
+  if (zip) {
+    $("sum-zip").textContent = zip.error
+      ? `${t("zipFailed")} ${describeError(zip.error, t)}`
+      : `${t("zipSaved")} ${String(zip.path).split(/[\\/]/).pop()}`;
+  }
+  // "Show in folder" selects the archive when there is one, else the first saved image.
+  const shown = zip?.path ?? summary.saved[0]?.path;
+  $("reveal").hidden = !shown;
+  $("reveal").onclick = shown
+    ? () => call("reveal", { path: shown }).catch((err) => toast(describeError(err, t)))
     : null;
 }
 
@@ -262,6 +271,7 @@ async function save(all) {
   const options = { format: $("format").value, source: "toolbar" };
   if (LOSSY.has(options.format)) options.quality = Number($("quality").value);
   if (!all) options.ids = [...state.selected];
+  if ($("zip").checked) options.zip = true;
   state.saving = true;
   $("summary").hidden = true;
   showProgress({ done: 0, total: all ? state.scan.images.length : options.ids.length });

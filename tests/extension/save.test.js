@@ -164,9 +164,30 @@ describe("saveTab", () => {
     assert.deepEqual(progress.filter((m) => m.type === "dsexport:progress"), []);
   });
 
-  it("refuses other sites, ZIP, and a second save in the same tab", async () => {
+  it("packs the saved files into a ZIP when asked", async () => {
+    const bundles = [];
+    host = (m) => {
+      if (m.type !== "bundle") return goodHost(m);
+      bundles.push(m);
+      return { id: m.id, ok: true, result: { path: "/out/Cats.zip", count: 3, bytes: 999, skipped: 0 } };
+    };
+    const summary = await save.saveTab(7, { zip: true });
+    assert.deepEqual(bundles.map((b) => [b.paths, b.output]), [[["/out/one.png", "/out/dup.png", "/out/three.png"], "Cats"]]);
+    assert.deepEqual(summary.zip, { path: "/out/Cats.zip", count: 3, bytes: 999, skipped: 0 });
+    assert.equal(summary.saved.length, 3, "the files stay saved whatever happens to the archive");
+  });
+
+  it("keeps the saved files and reports a failed ZIP", async () => {
+    host = (m) => (m.type === "bundle" ? { id: m.id, ok: false, error: { code: "unknown_request", message: "bundle" } } : goodHost(m));
+    const summary = await save.saveTab(7, { zip: true });
+    assert.equal(summary.saved.length, 3);
+    assert.deepEqual(summary.zip, { error: { code: "unknown_request", message: "bundle" } });
+    const plain = await save.saveTab(7, {});
+    assert.equal(plain.zip, undefined);
+  });
+
+  it("refuses other sites and a second save in the same tab", async () => {
     await assert.rejects(save.saveTab(9, {}), { code: "not_deepseek" });
-    await assert.rejects(save.saveTab(7, { zip: true }), { code: "bad_request" });
     host = goodHost;
     const first = save.saveTab(8, {});
     await assert.rejects(save.saveTab(8, {}), { code: "busy" });

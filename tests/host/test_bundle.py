@@ -14,7 +14,7 @@ import pytest
 
 from dsexport.catalog import open_catalog
 from dsexport.catalog.bundle import CHUNK, write_bundle
-from dsexport.errors import BadRequest, ForbiddenPath, NotFound
+from dsexport.errors import BadRequest, NotFound
 from dsexport.model import Metadata
 from imagebytes import make_image
 
@@ -256,18 +256,34 @@ def test_selection_by_id_hash_path_or_conversation(catalog, tmp_path):
         select_entries(catalog)
 
 
-def test_bundle_into_the_output_folder_by_plain_name_only(catalog, tmp_path):
+def test_bundle_into_the_output_folder_under_a_safe_name(catalog, tmp_path):
     from dsexport.catalog.bundle import bundle_to_output_folder
     from dsexport.config import Config
 
     _, entries = three_images(catalog, tmp_path)
-    cfg = Config(output_dir=str(tmp_path / "out"))
+    out = tmp_path / "out"
+    cfg = Config(output_dir=str(out))
     result = bundle_to_output_folder(entries, "猫 cats", config=cfg)
-    assert result.path == str(tmp_path / "out" / "猫 cats.zip")
+    assert result.path == str(out / "猫 cats.zip")
     default = bundle_to_output_folder(entries, config=cfg)
-    assert Path(default.path).parent == tmp_path / "out"
+    assert Path(default.path).parent == out
     assert Path(default.path).name.startswith("猫咪 ")  # the one conversation title
     assert Path(default.path).suffix == ".zip"
-    for bad in ("../x.zip", "a/b.zip", "..", "CON.zip", ".hidden.zip", "x\x00.zip"):
-        with pytest.raises(ForbiddenPath):
-            bundle_to_output_folder(entries, bad, config=cfg)
+    # Names from a page (conversation titles) are cleaned like saved images' names, never refused
+    # and never leaving the output folder.
+    for given, expected in [
+        ("../evil", "_evil.zip"),
+        ("a/b: c", "a_b_ c.zip"),
+        ("CON.zip", "_CON.zip"),
+        ("x\x00y", "x_y.zip"),
+    ]:
+        assert bundle_to_output_folder(entries, given, config=cfg).path == str(out / expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a",
+        "b",
+        "c",
+        "catalog.sqlite3",
+        "catalog.sqlite3-shm",
+        "catalog.sqlite3-wal",
+        "out",
+    ]

@@ -334,19 +334,24 @@ def default_name(entries: Sequence[Entry], now=None) -> str:
 def bundle_to_output_folder(
     entries: Sequence[Entry], name: str | None = None, *, config=None
 ) -> BundleResult:
-    """Write a bundle into the configured output folder, as ``name`` (one file name, no folders)
-    or ``default_name``. For callers that must not choose arbitrary paths (the native host)."""
+    """Write a bundle into the configured output folder as ``name`` or ``default_name``. For
+    callers that must not choose paths (the native host): ``name`` is made one safe file name the
+    way saved images' names are (``"../a/b: c"`` → ``_a_b_ c.zip``), so it can never leave the
+    output folder."""
+    from datetime import datetime
+
     from dsexport import naming
+    from dsexport.model import Metadata
 
     if config is None:
         from dsexport.config import load_config
 
         config = load_config()
     if name is not None:
-        if not name.lower().endswith(".zip"):
-            name += ".zip"
-        if not naming.is_safe_component(name) or name.startswith("."):
-            msg = f"bundle name {name!r} must be one plain file name (no folders, no '..')"
-            raise ForbiddenPath(msg)
+        stem = name[:-4] if name.lower().endswith(".zip") else name
+        meta = Metadata(conversation_title=stem)
+        name = naming.render(
+            "{conversation}", meta, sha256="0" * 64, ext="zip", now=datetime.now().astimezone()
+        )
     folder = Path(config.output_dir).expanduser()
     return write_bundle(entries, folder / (name or default_name(entries)))

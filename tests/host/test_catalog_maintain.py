@@ -258,3 +258,42 @@ def test_read_many_on_threads_keeps_order_and_returns_errors(tmp_path):
             assert isinstance(facts, FileFacts) and facts.width == 8 + i % 5
         else:
             assert isinstance(facts, DsError)
+
+
+def _saver(home: str, worker: int) -> None:
+    os.environ["HOME"] = home
+    for i in range(8):
+        # Image 0 is the same bytes in every process: it must be saved exactly once.
+        image = make_image("png", size=(20, 20 + (0 if i == 0 else worker * 10 + i)))
+        save_image(image, {"prompt": f"并发 worker {worker} image {i}"}, SaveOptions(source="menu"))
+
+
+def _reindexer(home: str) -> None:
+    os.environ["HOME"] = home
+    with open_catalog() as cat:
+        for _ in range(5):
+            reindex(cat)
+
+
+def test_saves_and_a_reindex_from_several_processes_at_once(home):
+    """Two browser windows' hosts saving while the CLI reindexes: every file is catalogued once,
+    the shared image is saved once, and the full-text indexes stay consistent."""
+    (home / "Pictures" / "DeepSeek").mkdir(parents=True)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_saver, args=(str(home), w)) for w in range(3)]
+    procs.append(ctx.Process(target=_reindexer, args=(str(home),)))
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+        assert p.exitcode == 0
+    files = sorted(str(p) for p in (home / "Pictures" / "DeepSeek").rglob("*.png"))
+    assert len(files) == 3 * 7 + 1
+    with open_catalog() as cat:
+        assert sorted(e.path for e in cat.iter_entries()) == files
+        assert len(search(cat, "并发", limit=None)) == len(files)
+        db = cat.path
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO images_fts (images_fts) VALUES ('integrity-check')")
+    conn.execute("INSERT INTO images_grams (images_grams) VALUES ('integrity-check')")
+    conn.close()

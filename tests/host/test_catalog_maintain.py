@@ -297,3 +297,19 @@ def test_saves_and_a_reindex_from_several_processes_at_once(home):
     conn.execute("INSERT INTO images_fts (images_fts) VALUES ('integrity-check')")
     conn.execute("INSERT INTO images_grams (images_grams) VALUES ('integrity-check')")
     conn.close()
+
+
+def test_reindex_keeps_how_a_file_was_saved(saved, home):
+    """A row the pipeline wrote (source "toolbar") is not turned into "reindex", even when the
+    catalog row appeared while reindex was reading the file."""
+    from dsexport.catalog.maintain import add_facts
+
+    with open_catalog() as cat:
+        facts = read_file(saved[0].path)
+        assert add_facts(cat, facts, source="reindex") is False  # same file: nothing to do
+        os.utime(saved[0].path, ns=(1, 1))
+        facts = read_file(saved[0].path)
+        assert add_facts(cat, facts, source="reindex") is True
+        assert cat.get(saved[0].path).source == "toolbar"
+        reindex(cat, full=True)
+        assert {e.source for e in cat.iter_entries()} == {"toolbar"}

@@ -104,11 +104,26 @@ class _Writer:
 
 
 def add_facts(
-    catalog: Catalog, facts: FileFacts, *, source: str, saved_at: str | None = None
-) -> None:
-    """Record one file as read from disk."""
+    catalog: Catalog,
+    facts: FileFacts,
+    *,
+    source: str,
+    saved_at: str | None = None,
+    force: bool = False,
+) -> bool:
+    """Record one file as read from disk; False when the catalog already had it as it is
+    (unless ``force``: ``reindex --full`` rewrites every row).
+
+    Runs inside the writer's transaction, so it sees a row a concurrent save added after the
+    file was read: that row (and how the file was saved: toolbar, menu…) is kept."""
     from dsexport.model import Metadata
 
+    current = catalog.get(facts.path)
+    if current is not None:
+        if not force and (current.bytes, current.mtime_ns) == (facts.size, facts.mtime_ns):
+            return False
+        source = current.source or source
+        saved_at = current.saved_at
     meta = facts.metadata or Metadata()
     if not meta.captured_at:
         meta = meta.replace(captured_at=facts.mtime_iso)
@@ -124,6 +139,7 @@ def add_facts(
         saved_at=saved_at or facts.mtime_iso,
         mtime_ns=facts.mtime_ns,
     )
+    return True
 
 
 def reindex(
@@ -178,7 +194,11 @@ def reindex(
             continue
         source = before.source if before and before.source else "reindex"
         saved_at = before.saved_at if before else None
-        write(lambda f=facts, s=source, t=saved_at: add_facts(catalog, f, source=s, saved_at=t))
+        write(
+            lambda f=facts, s=source, t=saved_at: add_facts(
+                catalog, f, source=s, saved_at=t, force=full
+            )
+        )
         if before is None:
             report.added += 1
         else:

@@ -306,10 +306,43 @@ def test_output_folder_itself_may_be_a_link(tree, tmp_path):
     assert Path(os.path.realpath(result.path)).is_relative_to(real)
 
 
+def swap_once(sub: Path, parked: Path, target: Path, n: int) -> None:
+    """Replace the folder ``sub`` by a link to ``target`` for half a millisecond, then put it
+    back. A save that finds no ``sub`` for an instant creates a new, real one (inside the allowed
+    folder, as it should): that one is set aside as ``sub.new<n>.<k>``."""
+
+    def aside() -> None:
+        for k in range(1000):
+            try:
+                os.rename(sub, sub.parent / f"sub.new{n}.{k}")
+                return
+            except FileExistsError:
+                continue
+            except FileNotFoundError:
+                return
+
+    os.rename(sub, parked)
+    while True:
+        try:
+            os.symlink(target, sub)
+            break
+        except FileExistsError:
+            aside()
+    time.sleep(0.0005)
+    os.unlink(sub)
+    while True:
+        try:
+            os.rename(parked, sub)
+            break
+        except OSError:
+            aside()
+    time.sleep(0.0005)
+
+
 def test_racing_thread_swaps_a_folder_for_a_symlink_while_saves_run(tree):
-    """A thread keeps replacing ``out/sub`` with a link to ``outside`` and back while 300 saves
-    run into ``sub/``: each save either lands inside ``out`` or fails with forbidden_path /
-    io_error; ``outside`` never gets a byte."""
+    """A thread keeps replacing ``out/sub`` with a link to ``outside`` and back while saves run
+    into ``sub/`` (until 50 have landed and 50 were refused): each save either lands inside
+    ``out`` or fails with forbidden_path / io_error; ``outside`` never gets a byte."""
     out = tree / "out"
     sub, parked = out / "sub", out / "sub.real"
     sub.mkdir()
@@ -319,15 +352,8 @@ def test_racing_thread_swaps_a_folder_for_a_symlink_while_saves_run(tree):
     def swapper() -> None:
         nonlocal swaps
         while not stop.is_set():
-            try:
-                os.rename(sub, parked)
-                os.symlink(tree / "outside", sub)
-                time.sleep(0)
-                os.unlink(sub)
-                os.rename(parked, sub)
-                swaps += 1
-            except OSError:
-                continue
+            swap_once(sub, parked, tree / "outside", swaps)
+            swaps += 1
 
     before = snapshot(tree / "outside")
     t = threading.Thread(target=swapper, daemon=True)
@@ -335,7 +361,9 @@ def test_racing_thread_swaps_a_folder_for_a_symlink_while_saves_run(tree):
     ok = refused = 0
     try:
         cfg = cfg_for(out)
-        for i in range(300):
+        for i in range(3000):
+            if ok >= 50 and refused >= 50:
+                break
             data = PNG + i.to_bytes(4, "big")  # distinct hashes, so no dedupe
             try:
                 result = pipeline.save_image(
@@ -428,13 +456,8 @@ def test_embed_while_a_subfolder_is_swapped_for_a_link(tree, dl):
     def swapper() -> None:
         nonlocal swaps
         while not stop.is_set():
-            os.rename(sub, parked)
-            os.symlink(tree / "outside", sub)
-            time.sleep(0.0005)
-            os.unlink(sub)
-            os.rename(parked, sub)
+            swap_once(sub, parked, tree / "outside", swaps)
             swaps += 1
-            time.sleep(0.0005)
 
     t = threading.Thread(target=swapper, daemon=True)
     t.start()

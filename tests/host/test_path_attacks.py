@@ -537,3 +537,30 @@ def test_regression_is_within_survives_a_link_vanishing_mid_resolution(tree, mon
     assert storage.is_within(link / "victim.png", [tree / "out"]) is False
     with pytest.raises(ForbiddenPath):
         storage.replace_file(link / "victim.png", [PNG], allowed_roots=[tree / "out"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="native/handlers.py _is_within calls os.path.realpath unguarded: a link swapped away "
+    "mid-resolution raises FileNotFoundError, answered 'internal' (reported; native/ is not ours "
+    "to edit until handoff; fix as in storage.is_within)",
+)
+def test_embed_request_when_a_link_vanishes_mid_resolution_is_refused_not_internal(
+    tree, home, monkeypatch
+):
+    from dsexport.native import server
+    from dsexport.native.handlers import Session
+
+    downloads = home / "Downloads"
+    downloads.mkdir()
+    (downloads / "ld").symlink_to(tree / "outside")
+
+    def vanished(path, *a, **kw):
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(os, "readlink", vanished)
+    reply = server.handle(
+        {"type": "embed", "id": 1, "path": str(downloads / "ld" / "victim.png")}, Session()
+    )
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "forbidden_path", reply

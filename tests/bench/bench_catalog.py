@@ -102,7 +102,7 @@ def time_queries(path: Path, rounds: int = 15) -> list[tuple[str, str, float, fl
                 times.append((time.perf_counter() - started) * 1000)
             times.sort()
             p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-            label = query + (f" ({', '.join(f'--{k} {v}' for k, v in filters.items())})")
+            label = (query or '""') + (f" ({', '.join(f'--{k} {v}' for k, v in filters.items())})")
             rows.append((kind, label if filters else query, statistics.median(times), p95, hits))
     return rows
 

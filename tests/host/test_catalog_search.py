@@ -357,3 +357,23 @@ def test_snippet_marks_every_term(catalog):
     assert hit.snippet == "A «cat» wearing a RED «scarf», watercolour"
     [hit] = search(catalog, "围巾 一只戴着")
     assert hit.snippet == "«一只戴着»红色«围巾»的猫坐在窗台上"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["emoji", "scarf"]),
+        ("cat", ["emoji", "scarf"]),
+        ("scarf", ["scarf"]),
+        ("🐱🧣", ["emoji"]),
+        ("🧣", ["emoji"]),
+        ("围巾", []),
+        ("ar", ["emoji", "scarf"]),  # "party", "scarf"
+        ("zq", []),
+        ("🐱", ["emoji"]),
+        ("J", ["scarf"]),  # "janus", case-folded
+    ],
+)
+def test_conversation_filter_with_every_kind_of_term(catalog, query, expected):
+    assert names(search(catalog, query, conversation="conv-a")) == expected
+    assert names(search(catalog, query, conversation="Cats in winter")) == expected

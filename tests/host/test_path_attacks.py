@@ -539,15 +539,11 @@ def test_regression_is_within_survives_a_link_vanishing_mid_resolution(tree, mon
         storage.replace_file(link / "victim.png", [PNG], allowed_roots=[tree / "out"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="native/handlers.py _is_within calls os.path.realpath unguarded: a link swapped away "
-    "mid-resolution raises FileNotFoundError, answered 'internal' (reported; native/ is not ours "
-    "to edit until handoff; fix as in storage.is_within)",
-)
-def test_embed_request_when_a_link_vanishes_mid_resolution_is_refused_not_internal(
+def test_regression_embed_request_when_a_link_vanishes_mid_resolution_is_refused(
     tree, home, monkeypatch
 ):
+    """native/handlers.py's own _is_within called os.path.realpath unguarded: a link swapped
+    away mid-resolution raised FileNotFoundError, answered ``internal``."""
     from dsexport.native import server
     from dsexport.native.handlers import Session
 

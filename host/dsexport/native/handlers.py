@@ -148,15 +148,11 @@ def _abs_path(req: Request, name: str = "path") -> Path:
 
 
 def _is_within(path: Path, roots: list[Path]) -> bool:
-    real = os.path.realpath(path)
-    for root in roots:
-        real_root = os.path.realpath(root)
-        try:
-            if os.path.commonpath([real, real_root]) == real_root:
-                return True
-        except ValueError:  # different drives on Windows
-            continue
-    return False
+    # storage's check: a link swapped away while realpath resolves it is a refusal, not an
+    # internal error (realpath lstat()s, then readlink()s, and the second call can fail).
+    from dsexport.storage import is_within
+
+    return is_within(path, roots)
 
 
 def _result(value) -> dict[str, Any]:

@@ -287,3 +287,12 @@ def test_bundle_into_the_output_folder_under_a_safe_name(catalog, tmp_path):
         "catalog.sqlite3-wal",
         "out",
     ]
+
+
+def test_no_archive_when_every_file_is_gone(catalog, tmp_path):
+    files, entries = three_images(catalog, tmp_path)
+    for path in files:
+        path.unlink()
+    with pytest.raises(NotFound, match="dsexport check"):
+        write_bundle(entries, tmp_path / "out.zip")
+    assert not list(tmp_path.glob("*.zip")) and not list(tmp_path.glob(".dsexport-*"))

@@ -103,6 +103,13 @@ def _date_time(mtime: float) -> tuple[int, int, int, int, int, int]:
     return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
 
 
+def _is_regular_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _open_image(path: str):
     """Open a catalogued file for reading without following a link swapped in for it."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
@@ -265,12 +272,18 @@ def write_bundle(
     except OSError as err:
         msg = f"cannot create the folder {target.parent}: {err.strerror}"
         raise IoError(msg) from err
-    skipped: list[str] = []
+    skipped = [e.path for e in entries if not _is_regular_file(e.path)]
+    gone = set(skipped)
+    entries = [e for e in entries if e.path not in gone]
+    gone_before = len(skipped)
+    if not entries:
+        msg = "none of the catalogued files exist any more; run 'dsexport check'"
+        raise NotFound(msg)
     names = _archive_names(entries)
     final = storage.write_new(
         target.parent, target.name, _stream(entries, names, skipped, force_zip64)
     )
-    count = len(entries) - len(skipped)
+    count = len(entries) - (len(skipped) - gone_before)
     return BundleResult(
         path=str(final), count=count, bytes=final.stat().st_size, skipped=tuple(skipped)
     )

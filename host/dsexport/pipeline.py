@@ -74,27 +74,36 @@ class Inspection:
 
 
 @contextmanager
-def _open_source(source: Source):
+def _open_source(source: Source, *, within: Sequence[Path] | None = None):
     """Yield the input as a buffer. Files are memory-mapped so a 40 MB image is not copied onto
-    the heap (the chunked-transfer path relies on this to keep memory flat)."""
+    the heap (the chunked-transfer path relies on this to keep memory flat).
+
+    ``within``: open the file only from a folder that is inside one of these at the moment it is
+    opened (``embed``: a folder swapped for a link after the caller's check must not make us read
+    a file from elsewhere and write its bytes over the one inside)."""
     if isinstance(source, bytes | bytearray | memoryview):
         if len(source) > MAX_IMAGE_BYTES:
             raise TooLarge(_too_large(len(source)))
         yield memoryview(source)
         return
     path = Path(os.fspath(source))
-    try:
-        # O_NONBLOCK: opening a FIFO (or a tty) for reading otherwise waits for a writer forever;
-        # the fstat below then refuses anything that is not a regular file.
-        fd = os.open(
-            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        )
-    except FileNotFoundError as err:
-        msg = f"no such file: {path}"
-        raise NotFound(msg) from err
-    except OSError as err:
-        msg = f"cannot read {path}: {err.strerror}"
-        raise IoError(msg) from err
+    if within is not None:
+        from dsexport import storage
+
+        fd = storage.open_for_reading(path, within)
+    else:
+        try:
+            # O_NONBLOCK: opening a FIFO (or a tty) for reading otherwise waits for a writer
+            # forever; the fstat below then refuses anything that is not a regular file.
+            fd = os.open(
+                path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            )
+        except FileNotFoundError as err:
+            msg = f"no such file: {path}"
+            raise NotFound(msg) from err
+        except OSError as err:
+            msg = f"cannot read {path}: {err.strerror}"
+            raise IoError(msg) from err
     try:
         st = os.fstat(fd)
         import stat
@@ -418,7 +427,7 @@ def embed_file(
         msg = f"{target} is outside the folders DS Export may change"
         raise ForbiddenPath(msg)
     now = _now()
-    with _open_source(target) as data:
+    with _open_source(target, within=roots) as data:
         _name, module, info = _probe(data)
         sha = hashlib.sha256(data).hexdigest()
         meta = _complete(meta, sha256=sha, info=info, now=now)

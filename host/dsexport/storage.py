@@ -126,6 +126,50 @@ def replace_file(path: Path, parts: Parts, *, allowed_roots: Sequence[Path]) -> 
         _close_dir(dfd)
 
 
+def open_for_reading(path: Path, allowed_roots: Sequence[Path]) -> int:
+    """Open the existing file ``path`` read-only and return the descriptor, only if the folder
+    it is in is inside one of ``allowed_roots`` at the moment it is opened: the folder is opened
+    and checked by ``fstat``, then the file is opened relative to it without following a link.
+
+    ``embed`` reads through this, so a folder swapped for a link between its checks and the
+    read cannot make it copy a file from outside the allowed folders. The descriptor is opened
+    ``O_NONBLOCK`` (a FIFO does not block); the caller checks it is a regular file.
+    """
+    path = Path(os.path.abspath(os.fspath(path)))
+    try:
+        folder = os.path.realpath(path.parent)
+    except OSError as err:  # a link on the way was swapped while being resolved
+        msg = f"{path.parent} changed while DS Export was opening it"
+        raise ForbiddenPath(msg) from err
+    if not is_within(folder, allowed_roots):
+        msg = f"{path} is outside the folders DS Export may change"
+        raise ForbiddenPath(msg)
+    try:
+        dfd = _open_dir(folder)
+    except FileNotFoundError as err:
+        msg = f"{path} does not exist"
+        raise NotFound(msg) from err
+    except OSError as err:
+        raise _io_error(err, folder) from err
+    flags = os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY | getattr(os, "O_NONBLOCK", 0)
+    try:
+        _check_still_within(dfd, folder, allowed_roots)
+        if _HAVE_DIR_FD:
+            return os.open(path.name, flags, dir_fd=dfd)
+        return os.open(os.path.join(folder, path.name), flags)
+    except FileNotFoundError as err:
+        msg = f"{path} does not exist"
+        raise NotFound(msg) from err
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            msg = f"{path} is a symbolic link; DS Export only changes regular files"
+            raise ForbiddenPath(msg) from err
+        msg = f"cannot read {path}: {err.strerror}"
+        raise IoError(msg) from err
+    finally:
+        _close_dir(dfd)
+
+
 def _check_still_within(dfd: int, folder: str, roots: Sequence[Path]) -> None:
     """Refuse if a folder on the way was swapped for a link between resolving and opening."""
     if dfd < 0:

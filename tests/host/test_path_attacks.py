@@ -8,6 +8,7 @@ whatever the name, template, link or race.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -560,3 +561,46 @@ def test_regression_embed_request_when_a_link_vanishes_mid_resolution_is_refused
     )
     assert reply["ok"] is False
     assert reply["error"]["code"] == "forbidden_path", reply
+
+
+def test_embed_never_copies_a_file_from_outside_into_the_allowed_folder(tree, dl):
+    """The read side of the swap race: a folder swapped for a link between embed's folder check
+    and its open() would make it read the file outside and write those bytes (with metadata)
+    over the file inside. The file inside must only ever hold its own pixels. (Found here: before
+    storage.open_for_reading, embed_file opened the path itself and leaked within 5,000 rounds.)"""
+    from native_client import big_png
+
+    from imagebytes import png_image_stream
+
+    sub, parked = dl / "sub", dl / "sub.real"
+    sub.mkdir()
+    mine, theirs = big_png(3000, width=32), big_png(3000, width=32)
+    assert png_image_stream(mine) != png_image_stream(theirs)
+    (sub / "cat.png").write_bytes(mine)
+    (tree / "outside" / "cat.png").write_bytes(theirs)
+    stop = threading.Event()
+    swaps = 0
+
+    def swapper() -> None:
+        nonlocal swaps
+        while not stop.is_set():
+            swap_once(sub, parked, tree / "outside", swaps)
+            swaps += 1
+
+    t = threading.Thread(target=swapper, daemon=True)
+    t.start()
+    try:
+        for i in range(int(os.environ.get("DSEXPORT_RACE_ROUNDS", "3000"))):
+            with contextlib.suppress(DsError):
+                pipeline.embed_file(
+                    sub / "cat.png", {"prompt": f"p{i}"}, allowed_roots=[dl], config=cfg_for(dl)
+                )
+    finally:
+        stop.set()
+        t.join(10)
+    assert swaps > 10
+    for f in dl.rglob("cat.png"):
+        if f.parent != dl:  # the dl fixture's own cat.png is another image
+            held = png_image_stream(f.read_bytes())
+            assert held == png_image_stream(mine), f"{f} holds outside pixels"
+    assert (tree / "outside" / "cat.png").read_bytes() == theirs

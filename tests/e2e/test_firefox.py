@@ -68,15 +68,23 @@ def _open_conversation(ff: Firefox, url: str, fragment: str = "") -> str:
 def _extension_page(ff: Firefox) -> str:
     """An extension page to call the background from, as the popup does."""
     page = ff.open_privileged_tab(f"moz-extension://{EXTENSION_UUID}/popup/popup.html")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    # The new tab briefly holds its initial blank document; wait for the extension page proper
+    # (its extension APIs present) before loading the module that captures them.
+    ready = (
+        "document.readyState === 'complete' && location.protocol === 'moz-extension:'"
+        " && typeof browser === 'object' && !!browser.runtime"
+    )
+    deadline = time.monotonic() + 15
+    while True:
         try:
-            ff.evaluate(
-                page, "import('/shared/messages.js').then((m) => { window.__call = m.call; })"
-            )
-            break
-        except BidiError:  # the page is still loading
-            time.sleep(0.2)
+            if ff.evaluate(page, ready):
+                break
+        except BidiError:  # the document is being replaced
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail("the extension page did not load in Firefox")
+        time.sleep(0.2)
+    ff.evaluate(page, "import('/shared/messages.js').then((m) => { window.__call = m.call; })")
     return page
 
 

@@ -604,3 +604,30 @@ def test_embed_never_copies_a_file_from_outside_into_the_allowed_folder(tree, dl
             held = png_image_stream(f.read_bytes())
             assert held == png_image_stream(mine), f"{f} holds outside pixels"
     assert (tree / "outside" / "cat.png").read_bytes() == theirs
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="native/handlers.py save_download calls os.path.realpath(path.parent) unguarded: a "
+    "link swapped away mid-resolution is answered 'internal' (reported; handlers.py has a "
+    "colleague's uncommitted work, so not edited here). Fix: guard it like storage.is_within, "
+    "and re-check the opened staging folder with fstat as storage.open_for_reading does",
+)
+def test_save_download_when_a_link_vanishes_mid_resolution_is_refused_not_internal(
+    tree, home, monkeypatch
+):
+    from dsexport.native import server
+    from dsexport.native.handlers import Session
+
+    downloads = home / "Downloads"
+    downloads.mkdir()
+    (downloads / "dsexport-staging").symlink_to(tree / "outside")
+    staged = downloads / "dsexport-staging" / ("dsx-" + "0" * 32 + ".png")
+
+    def vanished(path, *a, **kw):
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(os, "readlink", vanished)
+    reply = server.handle({"type": "save_download", "id": 1, "path": str(staged)}, Session())
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "forbidden_path", reply

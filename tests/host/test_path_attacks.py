@@ -631,3 +631,46 @@ def test_save_download_when_a_link_vanishes_mid_resolution_is_refused_not_intern
     reply = server.handle({"type": "save_download", "id": 1, "path": str(staged)}, Session())
     assert reply["ok"] is False
     assert reply["error"]["code"] == "forbidden_path", reply
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../escape.zip",
+        "../../escape",
+        "/tmp/escape.zip",
+        "sub/inner.zip",
+        "CON",
+        "nul.zip",
+        "x.zip:stream",
+        "\u2215..\u2215escape.zip",
+        "\uff0e\uff0e\uff0fescape.zip",
+        ".dsexport-0123456789abcdef.tmp",
+        "a" * 200,
+        "\u202egnp.zip",
+        "..",
+        ".",
+        " ",
+    ],
+)
+def test_bundle_output_names_stay_inside(tree, home, name):
+    """The ZIP bundle's name comes from the extension: it never leaves the output folder."""
+    from dsexport.native import server
+    from dsexport.native.handlers import Session
+
+    out = tree / "out"
+    set_values({"output_dir": str(out)})
+    session = Session()
+    saved = server.handle({"type": "save", "id": 1, "image": {"data": b64(PNG)}}, session)
+    assert saved["ok"], saved
+    before = snapshot(tree)
+    reply = server.handle(
+        {"type": "bundle", "id": 2, "sha256s": [saved["result"]["sha256"]], "output": name},
+        session,
+    )
+    session.close()
+    if reply["ok"]:
+        assert_inside(reply["result"]["path"], out)
+    else:
+        assert reply["error"]["code"] not in ("internal",), reply
+    assert_only_out_changed(tree, before)

@@ -606,13 +606,6 @@ def test_embed_never_copies_a_file_from_outside_into_the_allowed_folder(tree, dl
     assert (tree / "outside" / "cat.png").read_bytes() == theirs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="native/handlers.py save_download calls os.path.realpath(path.parent) unguarded: a "
-    "link swapped away mid-resolution is answered 'internal' (reported; handlers.py has a "
-    "colleague's uncommitted work, so not edited here). Fix: guard it like storage.is_within, "
-    "and re-check the opened staging folder with fstat as storage.open_for_reading does",
-)
 def test_save_download_when_a_link_vanishes_mid_resolution_is_refused_not_internal(
     tree, home, monkeypatch
 ):

@@ -54,9 +54,21 @@ class Session:
         self.caller = caller
         self.transfers = transfers if transfers is not None else transfer.Transfers()
         self.opener = opener
+        self._held = contextlib.ExitStack()
+        self._holding = False
+
+    def hold_catalog(self) -> None:
+        """Keep one catalog connection for this connection's saves (``pipeline.held_catalog``):
+        a batch then costs one catalog open and close instead of one per image."""
+        if not self._holding:
+            from dsexport.pipeline import held_catalog
+
+            self._held.enter_context(held_catalog())
+            self._holding = True
 
     def close(self) -> None:
         self.transfers.close_all()
+        self._held.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,6 +227,7 @@ def save(req: Request, session: Session) -> dict[str, Any]:
         from dsexport.validate import MAX_FIELD_CHARS
 
         meta = meta.replace(image_url=url[:MAX_FIELD_CHARS])
+    session.hold_catalog()
     return _result(save_image(data, meta, options, config=_config()))
 
 
@@ -248,6 +261,7 @@ def transfer_commit(req: Request, session: Session) -> dict[str, Any]:
     meta = _metadata(req)
     options = _options(req)
     finished = session.transfers.finish(tid)
+    session.hold_catalog()
     try:
         return _result(save_image(finished.path, meta, options, config=_config()))
     finally:
@@ -307,17 +321,23 @@ def save_download(req: Request, session: Session) -> dict[str, Any]:
             "digits>); only those may be saved and deleted this way"
         )
         raise ForbiddenPath(msg)
+    from dsexport import storage
+
     cfg = _config()
-    folder = os.path.realpath(path.parent)
-    if os.path.basename(folder) != STAGING_FOLDER or not _is_within(
-        Path(folder), _download_roots(cfg)
-    ):
+    roots = _download_roots(cfg)
+    try:
+        folder = os.path.realpath(path.parent)
+    except OSError as err:  # a link on the way was swapped while being resolved
+        msg = f"{path.parent} changed while DS Export was opening it"
+        raise ForbiddenPath(msg) from err
+    if os.path.basename(folder) != STAGING_FOLDER or not storage.is_within(folder, roots):
         msg = (
             f"{path} is outside the download and output folders; add its folder to "
             "'download_dirs' in the options to allow it"
         )
         raise ForbiddenPath(msg)
-    with _StagedFile(folder, path.name) as staged:
+    session.hold_catalog()
+    with _StagedFile(folder, path.name, roots) as staged:
         try:
             meta = _metadata(req)
             options = _options(req)
@@ -339,9 +359,10 @@ class _StagedFile:
 
     _DIR_FD = os.open in os.supports_dir_fd and os.unlink in os.supports_dir_fd
 
-    def __init__(self, folder: str, name: str) -> None:
+    def __init__(self, folder: str, name: str, roots: list[Path]) -> None:
         self.folder = folder
         self.name = name
+        self.roots = roots
         self.dfd: int | None = None
         self.fd: int | None = None
         self.ident: tuple[int, int] | None = None
@@ -356,12 +377,16 @@ class _StagedFile:
         try:
             if self._DIR_FD:
                 self.dfd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | nofollow)
+                self._check_folder()
                 self.fd = os.open(self.name, flags, dir_fd=self.dfd)
             else:
                 if os.path.islink(where):
                     raise OSError(errno.ELOOP, "is a symbolic link")
                 self.fd = os.open(where, flags)
             st = os.fstat(self.fd)
+        except ForbiddenPath:
+            self._close()
+            raise
         except FileNotFoundError as err:
             self._close()
             msg = f"the staged download {where} does not exist"
@@ -380,6 +405,17 @@ class _StagedFile:
         self.ident = (st.st_dev, st.st_ino)
         self.size = st.st_size
         return self
+
+    def _check_folder(self) -> None:
+        """Refuse if the folder was swapped for a link between resolving and opening it."""
+        from dsexport import storage
+
+        opened, now = os.fstat(self.dfd), os.stat(self.folder)
+        if (opened.st_dev, opened.st_ino) != (now.st_dev, now.st_ino) or not storage.is_within(
+            self.folder, self.roots
+        ):
+            msg = f"{self.folder} changed while DS Export was opening it; nothing was read"
+            raise ForbiddenPath(msg)
 
     def save(self, meta, options, cfg):
         import mmap

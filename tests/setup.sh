@@ -12,6 +12,7 @@ command -v exiftool >/dev/null || apt_packages+=(libimage-exiftool-perl)
 command -v openssl >/dev/null || apt_packages+=(openssl)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_packages+=(fonts-noto-color-emoji)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then

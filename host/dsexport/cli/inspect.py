@@ -14,28 +14,6 @@ examples:
   dsexport inspect --json cat.webp | jq .metadata.prompt
 """
 
-_ORDER = (
-    "prompt",
-    "negative_prompt",
-    "seed",
-    "steps",
-    "sampler",
-    "cfg_scale",
-    "model",
-    "width",
-    "height",
-    "origin",
-    "conversation_title",
-    "conversation_id",
-    "turn_index",
-    "page_url",
-    "image_url",
-    "captured_at",
-    "tool",
-    "sha256",
-    "extra",
-)
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -84,8 +62,10 @@ def _print_human(name: str, info) -> None:
         print("  no metadata found")
         return
     print(f"  convention: {info.convention}")
+    from dsexport.model import EMBEDDABLE_FIELDS
+
     data = info.metadata.to_dict()
-    for key in _ORDER:
+    for key in EMBEDDABLE_FIELDS:
         if key in data:
             value = data[key]
             if key == "extra":

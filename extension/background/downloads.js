@@ -10,6 +10,7 @@ import { cleanHttpUrl, metadataFor } from "../shared/validate.js";
 import { baseName, findImageByFileName, findImageByUrl, isDeepSeekDownload, looksLikeImage, normalizeUrl } from "./match.js";
 import { sendOnce } from "./native.js";
 import { scanTab } from "./save.js";
+import { isStagingDownload, noteDownloadChanged } from "./staging.js";
 import { KEYS, getSession, isAutoCaptureOn, rememberHostConfig, setLocal, setSession } from "./state.js";
 
 const RECENT_CAP = 20;
@@ -33,6 +34,8 @@ function serially(task) {
 }
 
 export function onDownloadCreated(item) {
+  // saveTab's own staging downloads are saved by the host and deleted; never captured.
+  if (isStagingDownload(item)) return Promise.resolve(false);
   return serially(async () => {
     if (!(await isAutoCaptureOn())) return false;
     const known = await getSession(KEYS.knownImageUrls, {});
@@ -46,6 +49,7 @@ export function onDownloadCreated(item) {
 }
 
 export function onDownloadChanged(delta) {
+  noteDownloadChanged(delta);
   const state = delta.state?.current;
   if (state !== "complete" && state !== "interrupted") return Promise.resolve(false);
   return serially(async () => {
@@ -64,7 +68,7 @@ async function recordCapture(entry) {
 
 async function captureCompleted(downloadId) {
   const [item] = await api.downloads.search({ id: downloadId });
-  if (!item || !looksLikeImage(item)) return;
+  if (!item || !looksLikeImage(item) || isStagingDownload(item)) return;
   try {
     const result = await embedDownload(downloadId);
     await recordCapture({ downloadId, path: result.path, ok: true });

@@ -22,6 +22,7 @@ export const TIMEOUTS = Object.freeze({
   transfer_chunk: 60_000,
   transfer_commit: 120_000,
   embed: 120_000,
+  save_download: 120_000,
   bundle: 600_000,
 });
 

@@ -9,6 +9,7 @@ import { showCount } from "./badge.js";
 import { dirName, findImageByUrl, urlsOf } from "./match.js";
 import { NativeSession, sendImage } from "./native.js";
 import { fetchImageBytes, scanTab as adapterScanTab } from "./scan.js";
+import { STAGE_AHEAD, canStage, releaseStaged, stageDownload, stagingAvailable, stagingBusy, sweepStaged } from "./staging.js";
 import { KEYS, getSession, rememberHostConfig, setSession } from "./state.js";
 
 const LOSSY_FORMATS = new Set(["jpeg", "webp", "avif"]);
@@ -110,7 +111,25 @@ function hostOptionsFor(options) {
   return out;
 }
 
-async function saveItems(tabId, items, conversation, options, failedBefore) {
+/** Host errors after which a staged image is read and sent the old way instead. */
+const NO_FALLBACK = new Set(["io_error", "bad_config"]);
+
+function fallsBack(err) {
+  const code = err?.code;
+  return !(typeof code === "string" && (code.startsWith("host_") || NO_FALLBACK.has(code)));
+}
+
+/**
+ * One batch through one host connection. Images the browser can download itself are staged
+ * (staging.js) up to STAGE_AHEAD ahead of the host, so downloads overlap the host's saves, and
+ * up to PIPELINE_DEPTH save_download requests wait at the host, so it never idles between
+ * replies. Requests are posted in item order and the host answers in order, so names,
+ * duplicates and the summary keep the order of the page. Any other image, and any staged one
+ * that fails short of a host failure, goes the old way (read here, sent as base64), alone.
+ */
+const PIPELINE_DEPTH = 2;
+
+async function saveItems(tabId, items, conversation, options, failedBefore, tab) {
   const total = items.length + failedBefore.length;
   const summary = { total, saved: [], duplicates: 0, failed: [...failedBefore], folder: null };
   if (!items.length) return summary;
@@ -125,31 +144,73 @@ async function saveItems(tabId, items, conversation, options, failedBefore) {
   }
   await rememberHostConfig(ping.config);
   summary.folder = typeof ping.config?.output_dir === "string" ? ping.config.output_dir : null;
+  const stager = stagingPlan(items, tab);
+  if (stager.enabled) await sweepStaged();
   let done = failedBefore.length;
+  let stopped = null;
+
+  const readAndSend = async (item, request) => {
+    const bytes = await readBytes(tabId, item);
+    return sendImage(session, bytes, {
+      ...request,
+      mime: item.kind === "diagram" ? "image/svg+xml" : dataUrlMime(item.src),
+      limits: ping.limits ?? {},
+      onBytes: (sent, all) => emitProgress(tabId, done, total, item.id, all ? sent / all : 0),
+    });
+  };
+
+  // outcomes[i] resolves to {result} or {error}, never rejects.
+  const outcomes = [];
+  let previousPosted = Promise.resolve();
   for (const [index, item] of items.entries()) {
-    emitProgress(tabId, done, total, item.id);
-    try {
-      if (!session.isOpen && session.closedError) session = new NativeSession();
-      const bytes = await readBytes(tabId, item);
-      const result = await sendImage(session, bytes, {
-        metadata: metadataFor(item, conversation),
-        options: { ...hostOptions, index: index + 1 },
-        url: cleanHttpUrl(item.src ?? ""),
-        mime: item.kind === "diagram" ? "image/svg+xml" : dataUrlMime(item.src),
-        limits: ping.limits ?? {},
-        onBytes: (sent, all) => emitProgress(tabId, done, total, item.id, all ? sent / all : 0),
-      });
-      summary.saved.push({ id: item.id, path: result.path, duplicate: result.duplicate === true, format: result.format, warnings: result.warnings ?? [] });
-      if (result.duplicate === true) summary.duplicates += 1;
-    } catch (err) {
-      const error = toErrorJson(err);
-      summary.failed.push({ id: item.id, ...error });
-      if (FATAL_CODES.has(error.code)) {
-        for (const rest of items.slice(index + 1)) summary.failed.push({ id: rest.id, ...error });
-        break;
+    let posted;
+    const postedNow = new Promise((resolve) => {
+      posted = resolve;
+    });
+    const turn = previousPosted;
+    previousPosted = postedNow;
+    outcomes.push(
+      (async () => {
+        try {
+          await turn;
+          if (index >= PIPELINE_DEPTH) await outcomes[index - PIPELINE_DEPTH];
+          if (stopped) return { error: stopped };
+          stager.startUpTo(index + 1 + STAGE_AHEAD);
+          if (!session.isOpen && session.closedError) session = new NativeSession();
+          const request = {
+            metadata: metadataFor(item, conversation),
+            options: { ...hostOptions, index: index + 1 },
+            url: cleanHttpUrl(item.src ?? ""),
+          };
+          const reply = await stager.post(index, session, request);
+          if (reply === null) return { result: await readAndSend(item, request) };
+          posted();
+          return { result: (await reply) ?? (await readAndSend(item, request)) };
+        } catch (err) {
+          const error = toErrorJson(err);
+          // Set before this item's turn passes on, so no later item is tried after it.
+          if (FATAL_CODES.has(error.code)) stopped ??= error;
+          return { error };
+        } finally {
+          posted();
+        }
+      })(),
+    );
+  }
+  try {
+    for (const [index, item] of items.entries()) {
+      emitProgress(tabId, done, total, item.id);
+      const { result, error } = await outcomes[index];
+      if (error) {
+        summary.failed.push({ id: item.id, ...error });
+      } else {
+        summary.saved.push({ id: item.id, path: result.path, duplicate: result.duplicate === true, format: result.format, warnings: result.warnings ?? [] });
+        if (result.duplicate === true) summary.duplicates += 1;
       }
+      done += 1;
     }
-    done += 1;
+  } finally {
+    await stager.abandon();
   }
   if (options.zip && summary.saved.length) {
     if (!session.isOpen && session.closedError) session = new NativeSession();
@@ -159,6 +220,87 @@ async function saveItems(tabId, items, conversation, options, failedBefore) {
   session.close();
   if (!summary.folder && summary.saved.length) summary.folder = dirName(summary.saved[0].path);
   return summary;
+}
+
+/**
+ * Which items of a batch are staged, and their downloads. post(index, session, request) → null
+ * when the item must be read the old way, else (once the request is posted) a promise of the
+ * host's SaveResult, or of null when the staged save failed in a way the old way may not.
+ */
+function stagingPlan(items, tab) {
+  let pageOrigin = null;
+  try {
+    pageOrigin = new URL(tab?.url ?? "").origin;
+  } catch {
+    pageOrigin = null;
+  }
+  // An incognito tab's downloads would land in the normal profile's list and cookie jar.
+  let enabled = stagingAvailable() && tab?.incognito !== true;
+  const staged = items.map((item) => enabled && canStage(item, pageOrigin));
+  const downloads = new Array(items.length).fill(null);
+  const releases = new Set();
+  let next = 0;
+  const lastStaged = staged.lastIndexOf(true);
+
+  function startUpTo(end) {
+    if (!enabled) return;
+    for (; next < Math.min(end, items.length); next++) {
+      if (!staged[next]) continue;
+      const started = stageDownload(items[next].src);
+      started.catch(() => {}); // awaited in post(); a failure there means "the old way"
+      downloads[next] = started;
+    }
+  }
+
+  function release(id, removeFile) {
+    // Off the critical path: erasing the list entry must not delay the next request.
+    const done = releaseStaged(id, { removeFile }).finally(() => releases.delete(done));
+    releases.add(done);
+  }
+
+  async function post(index, session, request) {
+    const pending = downloads[index];
+    downloads[index] = null;
+    if (!pending) return null;
+    let item;
+    try {
+      item = await pending;
+    } catch {
+      return null;
+    }
+    if (!enabled) {
+      release(item.id, true);
+      return null;
+    }
+    const fields = { path: item.filename, metadata: request.metadata, options: request.options };
+    if (request.url) fields.url = request.url;
+    // The last staged image of the batch may take the empty staging folder with it, unless
+    // another batch is downloading into it.
+    if (index === lastStaged && !stagingBusy({ except: item.id })) fields.cleanup = true;
+    return session.request("save_download", fields).then(
+      (result) => {
+        release(item.id, result.removed !== true);
+        return result;
+      },
+      (err) => {
+        release(item.id, true);
+        if (!fallsBack(err)) throw err;
+        // An older host, or a download folder the host may not touch: the rest go the old way.
+        if (err?.code === "unknown_request" || err?.code === "forbidden_path") enabled = false;
+        return null;
+      },
+    );
+  }
+
+  /** Delete what was downloaded for items that will not be saved, and wait for every release. */
+  async function abandon() {
+    const left = downloads.filter(Boolean);
+    downloads.fill(null);
+    await Promise.all(left.map((pending) => pending.then((item) => releaseStaged(item.id, { removeFile: true }), () => {})));
+    await Promise.all([...releases]);
+  }
+
+  return { enabled, startUpTo, post, abandon };
 }
 
 /**
@@ -201,6 +343,7 @@ export async function saveTab(tabId, rawOptions = {}) {
   if (jobs.has(tabId)) throw new DsExtError("busy", "a save is already running in this tab");
   jobs.set(tabId, { done: 0, total: 0, current: null, fraction: 0 });
   try {
+    const tab = await requireDeepSeekTab(tabId);
     const scan = await scanTab(tabId);
     let items = scan.images;
     const failed = [];
@@ -211,7 +354,7 @@ export async function saveTab(tabId, rawOptions = {}) {
         failed.push({ id, code: "not_found", message: "the image is no longer on the page" });
       }
     }
-    const summary = await saveItems(tabId, items, scan.conversation, options, failed);
+    const summary = await saveItems(tabId, items, scan.conversation, options, failed, tab);
     await rememberSummary(tabId, summary);
     return summary;
   } finally {

@@ -1,0 +1,292 @@
+import assert from "node:assert/strict";
+import { before, beforeEach, describe, it } from "node:test";
+
+// saveTab's fast path (background/staging.js + save.js) driven end to end in node: a stub
+// chrome.downloads that "downloads" into a fake staging folder and fires onChanged like Chrome,
+// an in-memory host that answers save_download like dsexport does, and a stub fetch for the
+// old path the fast one falls back to.
+const ID = "jgaaohokgeldgdegmnjhancfdcganloj";
+const PAGE = "https://chat.deepseek.com/a/chat/s/c1";
+const PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="), (c) => c.charCodeAt(0));
+const DOWNLOADS = "/home/u/Downloads";
+const store = {};
+const progress = [];
+let scan;
+let host;
+let hostLog;
+let items; // download id → DownloadItem
+let calls; // downloads API calls, in order
+let nextDownloadId;
+let downloadOutcome; // (url) → {state, error?, danger?, filename?}
+let fetched;
+const changeListeners = [];
+
+function image(id, src, kind = "generated") {
+  return { id, kind, src, thumb: null, width: 1, height: 1, turnIndex: 1, promptTurnIndex: 0, metadata: { prompt: `prompt ${id}` } };
+}
+
+globalThis.fetch = async (url) => {
+  fetched.push(url);
+  return new Response(PNG, { status: 200, headers: { "content-type": "image/png" } });
+};
+
+globalThis.chrome = {
+  runtime: {
+    id: ID,
+    lastError: undefined,
+    getURL: (p) => `chrome-extension://${ID}/${p}`,
+    sendMessage: async (message) => {
+      progress.push(message);
+      throw new Error("Could not establish connection. Receiving end does not exist.");
+    },
+    connectNative() {
+      const onMessage = [];
+      const onDisconnect = [];
+      const port = {
+        onMessage: { addListener: (fn) => onMessage.push(fn) },
+        onDisconnect: { addListener: (fn) => onDisconnect.push(fn) },
+        postMessage(message) {
+          hostLog.push(message);
+          const reply = host(message);
+          setTimeout(() => {
+            if (reply === "exit") {
+              chrome.runtime.lastError = { message: "Specified native messaging host not found." };
+              onDisconnect.forEach((fn) => fn(port));
+              chrome.runtime.lastError = undefined;
+            } else onMessage.forEach((fn) => fn(reply));
+          }, 2);
+        },
+        disconnect() {},
+      };
+      return port;
+    },
+  },
+  tabs: {
+    get: async (tabId) => ({ id: tabId, url: PAGE, incognito: tabId === 66 }),
+    sendMessage: async (_tabId, message) => (message.type === "dsexport:scan" ? { ok: true, result: structuredClone(scan) } : { ok: true }),
+  },
+  storage: {
+    session: { get: async (k) => ({ [k]: store[k] }), set: async (v) => Object.assign(store, v) },
+    local: { get: async (k) => ({ [k]: store[`l:${k}`] }), set: async (v) => { for (const [k, x] of Object.entries(v)) store[`l:${k}`] = x; } },
+  },
+  action: { setBadgeText: async () => {}, setBadgeBackgroundColor: async () => {} },
+  downloads: {
+    async download(options) {
+      calls.push(["download", options]);
+      const id = nextDownloadId++;
+      const outcome = downloadOutcome(options.url);
+      const filename = outcome.filename ?? `${DOWNLOADS}/${options.filename}`;
+      items.set(id, { id, url: options.url, filename, state: "in_progress", danger: "safe", bytesReceived: 0, totalBytes: PNG.length, exists: true, byExtensionId: ID });
+      // Completes a little later, with an onChanged event, as Chrome does.
+      setTimeout(() => {
+        const item = items.get(id);
+        if (!item) return;
+        Object.assign(item, { state: outcome.state, error: outcome.error, danger: outcome.danger ?? "safe", bytesReceived: PNG.length, fileSize: PNG.length });
+        for (const fn of changeListeners) fn({ id, state: { previous: "in_progress", current: outcome.state } });
+      }, 3);
+      return id;
+    },
+    async search(query) {
+      if (query.id !== undefined) return items.has(query.id) ? [structuredClone(items.get(query.id))] : [];
+      const re = new RegExp(query.filenameRegex ?? ".");
+      return [...items.values()].filter((i) => re.test(i.filename)).map((i) => structuredClone(i));
+    },
+    async erase({ id }) {
+      calls.push(["erase", id]);
+      items.delete(id);
+      return [id];
+    },
+    async removeFile(id) {
+      calls.push(["removeFile", id]);
+      items.get(id).exists = false;
+    },
+    async cancel(id) {
+      calls.push(["cancel", id]);
+      items.get(id).state = "interrupted";
+    },
+  },
+};
+
+function goodHost(message) {
+  switch (message.type) {
+    case "ping":
+      return { id: message.id, ok: true, result: { version: "1", limits: {}, config: { output_dir: "/out", auto_capture: true } } };
+    case "save_download":
+    case "save": {
+      const prompt = message.metadata.prompt;
+      return { id: message.id, ok: true, result: { path: `/out/${prompt}.png`, format: "png", duplicate: false, warnings: [], removed: message.type === "save_download" } };
+    }
+    default:
+      return { id: message.id, ok: false, error: { code: "unknown_request", message: message.type } };
+  }
+}
+
+let save;
+let staging;
+let downloads;
+before(async () => {
+  save = await import("../../extension/background/save.js");
+  staging = await import("../../extension/background/staging.js");
+  downloads = await import("../../extension/background/downloads.js");
+  changeListeners.push((delta) => downloads.onDownloadChanged(delta));
+});
+beforeEach(() => {
+  scan = {
+    conversation: { id: "c1", title: "Cats", url: PAGE, kind: "chat" },
+    turns: [{ index: 0, role: "user", prompt: "cats" }],
+    images: [1, 2, 3, 4].map((n) => image(`a${n}`, `https://cdn.example/${n}.png`)),
+    health: { ok: true, problems: [], selectorsVersion: "x" },
+  };
+  host = goodHost;
+  hostLog = [];
+  items = new Map();
+  calls = [];
+  nextDownloadId = 1;
+  downloadOutcome = () => ({ state: "complete" });
+  fetched = [];
+  progress.length = 0;
+  store["l:autoCapture"] = true;
+});
+
+const hostTypes = () => hostLog.map((m) => m.type);
+const calledWith = (name) => calls.filter(([n]) => n === name).map(([, arg]) => arg);
+
+describe("staging helpers", () => {
+  it("names staged files with 32 random hex digits and recognises only those", () => {
+    const name = staging.stagingName();
+    assert.match(name, /^dsx-[0-9a-f]{32}$/);
+    assert.notEqual(name, staging.stagingName());
+    assert.ok(staging.isStagingPath(`/home/u/Downloads/dsexport-staging/${name}`));
+    assert.ok(staging.isStagingPath(`C:\\Users\\u\\Downloads\\dsexport-staging\\${name}.png`));
+    for (const other of [`/home/u/Downloads/${name}`, "/home/u/Downloads/dsexport-staging/cat.png", `/d/dsexport-staging/${name}.tar.gz`, "", null]) {
+      assert.equal(staging.isStagingPath(other), false, String(other));
+    }
+  });
+
+  it("stages plain http(s) images from other origins only", () => {
+    const origin = "https://chat.deepseek.com";
+    assert.ok(staging.canStage(image("x", "https://cdn.example/a.png"), origin));
+    assert.ok(staging.canStage(image("x", "http://cdn.example/a.png"), origin));
+    assert.equal(staging.canStage(image("x", "https://chat.deepseek.com/api/v0/file/preview?id=1"), origin), false);
+    assert.equal(staging.canStage(image("x", "data:image/png;base64,AAAA"), origin), false);
+    assert.equal(staging.canStage(image("x", "blob:https://chat.deepseek.com/123"), origin), false);
+    assert.equal(staging.canStage({ ...image("x", "https://cdn.example/a.svg"), kind: "diagram" }, origin), false);
+    assert.equal(staging.canStage(image("x", "not a url"), origin), false);
+  });
+});
+
+describe("saveTab through staged downloads", () => {
+  it("downloads into the staging folder, saves through save_download in order, and erases", async () => {
+    const summary = await save.saveTab(7, { source: "toolbar" });
+    assert.deepEqual(summary.saved.map((s) => [s.id, s.path, s.duplicate]), [
+      ["a1", "/out/prompt a1.png", false],
+      ["a2", "/out/prompt a2.png", false],
+      ["a3", "/out/prompt a3.png", false],
+      ["a4", "/out/prompt a4.png", false],
+    ]);
+    assert.deepEqual(summary.failed, []);
+    assert.equal(summary.folder, "/out");
+    assert.deepEqual(hostTypes(), ["ping", "save_download", "save_download", "save_download", "save_download"]);
+    const requests = hostLog.slice(1);
+    for (const [n, request] of requests.entries()) {
+      assert.match(request.path, /^\/home\/u\/Downloads\/dsexport-staging\/dsx-[0-9a-f]{32}$/);
+      assert.equal(request.url, `https://cdn.example/${n + 1}.png`);
+      assert.equal(request.metadata.prompt, `prompt a${n + 1}`);
+      assert.equal(request.metadata.page_url, PAGE);
+      assert.deepEqual(request.options, { source: "toolbar", index: n + 1 });
+    }
+    assert.deepEqual(requests.map((r) => r.cleanup === true), [false, false, false, true], "the last one takes the empty folder");
+    for (const options of calledWith("download")) {
+      assert.equal(options.saveAs, false);
+      assert.match(options.filename, /^dsexport-staging\/dsx-[0-9a-f]{32}$/);
+    }
+    assert.deepEqual(calledWith("erase").sort(), [1, 2, 3, 4]);
+    assert.deepEqual(calledWith("removeFile"), [], "the host deleted them");
+    assert.equal(items.size, 0, "nothing left in the browser's download list");
+    assert.deepEqual(fetched, [], "no image went through the background");
+    const events = progress.filter((m) => m.type === "dsexport:progress");
+    assert.deepEqual(events.at(-1), { type: "dsexport:progress", tabId: 7, done: 4, total: 4, current: null, fraction: 0 });
+    assert.ok(events.every((e) => Object.keys(e).join() === "type,tabId,done,total,current,fraction"));
+    const dones = events.map((e) => e.done);
+    assert.deepEqual(dones, [...dones].sort((a, b) => a - b));
+  });
+
+  it("sends the old way what cannot be staged, in page order", async () => {
+    scan.images.splice(1, 0, image("d1", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="));
+    const summary = await save.saveTab(8, {});
+    assert.deepEqual(summary.saved.map((s) => s.id), ["a1", "d1", "a2", "a3", "a4"]);
+    assert.deepEqual(hostTypes(), ["ping", "save_download", "save", "save_download", "save_download", "save_download"]);
+    assert.deepEqual(hostLog.slice(1).map((m) => m.options.index), [1, 2, 3, 4, 5]);
+  });
+
+  it("falls back to reading the image when the download is interrupted or the host refuses it", async () => {
+    downloadOutcome = (url) => (url.endsWith("/2.png") ? { state: "interrupted", error: "SERVER_BAD_CONTENT" } : { state: "complete" });
+    host = (m) => (m.type === "save_download" && m.metadata.prompt === "prompt a3" ? { id: m.id, ok: false, error: { code: "unsupported_format", message: "an HTML page" } } : goodHost(m));
+    const summary = await save.saveTab(9, {});
+    assert.deepEqual(summary.saved.map((s) => s.id), ["a1", "a2", "a3", "a4"]);
+    assert.deepEqual(fetched.sort(), ["https://cdn.example/2.png", "https://cdn.example/3.png"]);
+    assert.equal(hostTypes().filter((t) => t === "save").length, 2);
+    // The refused staged file and the interrupted download are cleaned up by the extension.
+    assert.ok(calledWith("removeFile").length >= 1);
+    assert.equal(items.size, 0);
+  });
+
+  it("stops staging after an older host answers unknown_request", async () => {
+    host = (m) => (m.type === "save_download" ? { id: m.id, ok: false, error: { code: "unknown_request", message: "save_download" } } : goodHost(m));
+    const summary = await save.saveTab(10, {});
+    assert.equal(summary.saved.length, 4);
+    assert.equal(hostTypes().filter((t) => t === "save_download").length, 1);
+    assert.equal(hostTypes().filter((t) => t === "save").length, 4);
+    assert.equal(items.size, 0, "downloads made before the refusal are deleted and erased");
+  });
+
+  it("refuses a download the browser put outside the staging folder, then reads the image", async () => {
+    downloadOutcome = (url) => (url.endsWith("/1.png") ? { state: "complete", filename: `${DOWNLOADS}/1.png` } : { state: "complete" });
+    const summary = await save.saveTab(11, {});
+    assert.equal(summary.saved.length, 4);
+    assert.deepEqual(fetched, ["https://cdn.example/1.png"]);
+    assert.ok(!hostLog.some((m) => m.path === `${DOWNLOADS}/1.png`));
+    assert.equal(items.size, 0);
+  });
+
+  it("a host that goes away fails the rest and deletes what was downloaded", async () => {
+    let saves = 0;
+    host = (m) => (m.type === "save_download" && ++saves === 2 ? "exit" : goodHost(m));
+    const summary = await save.saveTab(12, {});
+    assert.deepEqual(summary.saved.map((s) => s.id), ["a1"]);
+    assert.deepEqual(summary.failed.map((f) => [f.id, f.code]), [
+      ["a2", "host_not_installed"],
+      ["a3", "host_not_installed"],
+      ["a4", "host_not_installed"],
+    ]);
+    assert.equal(items.size, 0, "every staged download is removed and erased");
+  });
+
+  it("does not stage for incognito tabs", async () => {
+    const summary = await save.saveTab(66, {});
+    assert.equal(summary.saved.length, 4);
+    assert.deepEqual(calledWith("download"), []);
+    assert.equal(fetched.length, 4);
+  });
+
+  it("sweeps staged files an earlier background left behind", async () => {
+    items.set(99, { id: 99, url: "https://cdn.example/old.png", filename: `${DOWNLOADS}/dsexport-staging/dsx-${"0".repeat(32)}`, state: "complete", exists: true });
+    items.set(98, { id: 98, url: "https://cdn.example/mine.png", filename: `${DOWNLOADS}/mine.png`, state: "complete", exists: true });
+    nextDownloadId = 100;
+    await save.saveTab(13, {});
+    assert.deepEqual(calledWith("removeFile"), [99]);
+    assert.deepEqual([...items.keys()], [98], "the user's own download is untouched");
+  });
+});
+
+describe("automatic capture leaves staging downloads alone", () => {
+  it("ignores a staged download even when it completes, and keeps capturing the user's", async () => {
+    const staged = { id: 500, url: "https://cdn.example/1.png", referrer: PAGE, filename: `${DOWNLOADS}/dsexport-staging/dsx-${"a".repeat(32)}`, state: "complete", mime: "image/png", byExtensionId: ID };
+    items.set(500, staged);
+    assert.equal(await downloads.onDownloadCreated(staged), false);
+    await downloads.onDownloadChanged({ id: 500, state: { previous: "in_progress", current: "complete" } });
+    assert.deepEqual(store.recentCaptures ?? [], [], "no capture was attempted");
+    assert.equal(staging.isStagingDownload(staged), true);
+    assert.equal(staging.isStagingDownload({ id: 501, url: "https://cdn.example/1.png", referrer: PAGE, filename: `${DOWNLOADS}/cat.png` }), false);
+  });
+});

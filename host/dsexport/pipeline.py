@@ -298,7 +298,7 @@ def _default_quality(cfg, target: str) -> int | None:
 
 
 def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings) -> SaveResult:
-    from dsexport import naming, storage
+    from dsexport import naming
 
     root = Path(opts.output_dir or cfg.output_dir).expanduser()
     if not root.is_absolute():
@@ -316,50 +316,81 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
         template, meta, sha256=meta.sha256 or "", ext=module.EXTENSION, now=now, index=opts.index
     )
 
-    with _catalog_lock() as catalog:
-        if catalog is not None:
-            existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
-            if existing:
-                return SaveResult(
-                    path=existing,
+    import sqlite3
+
+    published: _Published | None = None
+    catalog_trouble: tuple[str, ...] = ()
+    try:
+        with _catalog_lock() as catalog:
+            if catalog is not None:
+                existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
+                if existing:
+                    return SaveResult(
+                        path=existing,
+                        format=fmt,
+                        bytes_written=0,
+                        sha256=meta.sha256 or "",
+                        duplicate=True,
+                        width=info.width,
+                        height=info.height,
+                    )
+            published = _publish(module, data, info, meta, fields, sidecars, root, relpath)
+            if catalog is not None:
+                catalog.add(
+                    path=str(published.path),
+                    sha256=meta.sha256,
                     format=fmt,
-                    bytes_written=0,
-                    sha256=meta.sha256 or "",
-                    duplicate=True,
-                    width=info.width,
-                    height=info.height,
+                    size=published.written,
+                    metadata=meta,
+                    source=opts.source or "api",
                 )
-        embedded = _embed(module, data, info, meta, fields)
-        if embedded.metadata_in == "sidecar":
-            sidecars.add("json")
-        path = storage.write_new(root, relpath, embedded.parts)
-        # Not path.stat(): the path is re-resolved through folders that another process may have
-        # swapped for a link since write_new wrote through its own file descriptors.
-        written = _size(embedded.parts)
-        sidecar_paths = _write_sidecars(root, path, meta.only(tuple(fields)), sidecars)
-        if catalog is not None:
-            catalog.add(
-                path=str(path),
-                sha256=meta.sha256,
-                format=fmt,
-                size=written,
-                metadata=meta,
-                source=opts.source or "api",
-            )
-    metadata_in = embedded.metadata_in
-    if metadata_in == "file" and sidecar_paths:
+    except sqlite3.Error as err:
+        # The catalog only deduplicates: a full disk or a broken database must not fail a save.
+        # Failing before the write, save without it; failing after, the file is saved whole and
+        # stays saved (answering an error would make the user save it a second time).
+        catalog_trouble = (
+            f"the catalog could not record this image ({err}); the file is saved, but saving it "
+            "again may give a second copy. Free some space, then run 'dsexport reindex'",
+        )
+        if published is None:
+            published = _publish(module, data, info, meta, fields, sidecars, root, relpath)
+    metadata_in = published.embedded.metadata_in
+    if metadata_in == "file" and published.sidecars:
         metadata_in = "both"
     return SaveResult(
-        path=str(path),
+        path=str(published.path),
         format=fmt,
-        bytes_written=written,
+        bytes_written=published.written,
         sha256=meta.sha256 or "",
-        sidecars=tuple(sidecar_paths),
+        sidecars=tuple(published.sidecars),
         metadata_in=metadata_in,
-        warnings=tuple(warnings) + embedded.warnings,
+        warnings=tuple(warnings) + published.embedded.warnings + catalog_trouble,
         width=info.width,
         height=info.height,
     )
+
+
+@dataclass(frozen=True)
+class _Published:
+    path: Path
+    written: int
+    sidecars: list[str]
+    embedded: _Embedded
+
+
+def _publish(module, data, info, meta, fields, sidecars, root: Path, relpath: str) -> _Published:
+    """Embed, write the image under a new name, then its sidecars."""
+    from dsexport import storage
+
+    embedded = _embed(module, data, info, meta, fields)
+    if embedded.metadata_in == "sidecar":
+        sidecars = sidecars | {"json"}
+    path = storage.write_new(root, relpath, embedded.parts)
+    # Not path.stat(): the path is re-resolved through folders that another process may have
+    # swapped for a link since write_new wrote through its own file descriptors.
+    written = _size(embedded.parts)
+    sidecar_paths = _write_sidecars(root, path, meta.only(tuple(fields)), sidecars)
+    return _Published(path, written, sidecar_paths, embedded)
 
 
 def _size(parts) -> int:
@@ -490,16 +521,24 @@ def embed_file(
         else:
             sidecars = _write_sidecars(target.parent, target, meta.only(fields), {"json"})
         del embedded  # its parts are slices of the mapped file, which is closed next
-    with _catalog_lock() as catalog:
-        if catalog is not None:
-            catalog.add(
-                path=str(target),
-                sha256=sha,
-                format=module.NAME,
-                size=written,
-                metadata=meta,
-                source="download",
-            )
+    import sqlite3
+
+    try:
+        with _catalog_lock() as catalog:
+            if catalog is not None:
+                catalog.add(
+                    path=str(target),
+                    sha256=sha,
+                    format=module.NAME,
+                    size=written,
+                    metadata=meta,
+                    source="download",
+                )
+    except sqlite3.Error as err:  # the file is done; the catalog only helps search (see _store)
+        warnings = (
+            *warnings,
+            f"the catalog could not record this file ({err}); run 'dsexport reindex' later",
+        )
     return SaveResult(
         path=str(target),
         format=module.NAME,

@@ -330,3 +330,31 @@ def test_catalog_errors_never_fail_a_save(home, monkeypatch):
     assert Path(result.path).is_file() and any("catalog" in w for w in result.warnings)
     report = check_tree(out, home)
     assert report.images == 2 and report.catalog_rows == 0
+
+
+def test_disk_full_during_a_chunked_transfer(home):
+    """The transfer's temporary file (in HOME's cache) fills the disk: io_error, the transfer is
+    aborted and its file deleted, nothing on stderr, the host still serving."""
+    from native_client import big_png
+
+    with tmpfs(home, "3m"):
+        big = big_png(5_000_000)
+        with Host(home) as host:
+            tid = host.result("transfer_begin", size=len(big))["transfer_id"]
+            codes = []
+            for k in range(0, len(big), 1_000_000):
+                reply = host.request(
+                    "transfer_chunk", transfer_id=tid, offset=k, data=b64(big[k : k + 1_000_000])
+                )
+                codes.append("ok" if reply["ok"] else reply["error"]["code"])
+                if not reply["ok"]:
+                    assert "aborted" in reply["error"]["message"], reply
+                    break
+            assert codes[-1] == "io_error", codes
+            assert host.error("transfer_chunk", transfer_id=tid, offset=0, data="AAAA")["code"] == (
+                "not_found"
+            )
+            assert host.result("ping")
+            assert host.close() == 0
+            assert host.proc.stderr.read() == b""
+        assert list((home / ".cache" / "dsexport" / "transfers").iterdir()) == []

@@ -122,30 +122,32 @@ function fallsBack(err) {
 /**
  * One batch through one host connection. Images the browser can download itself are staged
  * (staging.js) up to STAGE_AHEAD ahead of the host, so downloads overlap the host's saves, and
- * up to PIPELINE_DEPTH save_download requests wait at the host, so it never idles between
- * replies. Requests are posted in item order and the host answers in order, so names,
+ * up to PIPELINE_DEPTH requests wait at the host, so it does not idle while a reply and the next
+ * request cross the browser (several milliseconds each on a busy machine). Requests are posted in item order and the host answers in order, so names,
  * duplicates and the summary keep the order of the page. Any other image, and any staged one
  * that fails short of a host failure, goes the old way (read here, sent as base64), alone.
  */
-const PIPELINE_DEPTH = 2;
+const PIPELINE_DEPTH = 4;
 
-async function saveItems(tabId, items, conversation, options, failedBefore, tab) {
+/** Starts the host process and its ping at once, so it starts up while the page is scanned. */
+function connectHost() {
+  const session = new NativeSession();
+  const ping = session.request("ping");
+  ping.catch(() => {}); // awaited by saveItems; with nothing to save nobody waits for it
+  return { session, ping };
+}
+
+async function saveItems(tabId, items, conversation, options, failedBefore, tab, host) {
   const total = items.length + failedBefore.length;
   const summary = { total, saved: [], duplicates: 0, failed: [...failedBefore], folder: null };
   if (!items.length) return summary;
   const hostOptions = hostOptionsFor(options);
-  let session = new NativeSession();
-  let ping;
-  try {
-    ping = await session.request("ping");
-  } catch (err) {
-    session.close();
-    throw err;
-  }
-  await rememberHostConfig(ping.config);
-  summary.folder = typeof ping.config?.output_dir === "string" ? ping.config.output_dir : null;
+  let session = host.session;
+  const ping = await host.ping;
   const stager = stagingPlan(items, tab);
   if (stager.enabled) await sweepStaged();
+  await rememberHostConfig(ping.config);
+  summary.folder = typeof ping.config?.output_dir === "string" ? ping.config.output_dir : null;
   let done = failedBefore.length;
   let stopped = null;
 
@@ -342,8 +344,10 @@ export async function saveTab(tabId, rawOptions = {}) {
   const options = validateSaveOptions(rawOptions ?? {});
   if (jobs.has(tabId)) throw new DsExtError("busy", "a save is already running in this tab");
   jobs.set(tabId, { done: 0, total: 0, current: null, fraction: 0 });
+  let host = null;
   try {
     const tab = await requireDeepSeekTab(tabId);
+    host = connectHost();
     const scan = await scanTab(tabId);
     let items = scan.images;
     const failed = [];
@@ -354,10 +358,11 @@ export async function saveTab(tabId, rawOptions = {}) {
         failed.push({ id, code: "not_found", message: "the image is no longer on the page" });
       }
     }
-    const summary = await saveItems(tabId, items, scan.conversation, options, failed, tab);
+    const summary = await saveItems(tabId, items, scan.conversation, options, failed, tab, host);
     await rememberSummary(tabId, summary);
     return summary;
   } finally {
+    host?.session.close(); // already closed after a batch; not when the scan failed
     jobs.delete(tabId);
   }
 }

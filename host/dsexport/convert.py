@@ -56,6 +56,22 @@ def _decoding() -> Iterator[None]:
         raise CorruptImage(msg) from err
 
 
+MAX_ANIMATION_PIXELS = MAX_PIXELS // 2
+"""Pixels of all frames together that an animation may decode to (about 360 MB as RGBA). Every
+frame is decoded onto the full canvas and kept until the output is written, so a 300 kB GIF of
+400 frames of 3000x3000 (each frame one changed pixel) would otherwise take tens of GB."""
+
+
+def _check_animation_size(n_frames: int, width: int, height: int) -> None:
+    if n_frames * width * height > MAX_ANIMATION_PIXELS:
+        msg = (
+            f"the animation has {n_frames} frames of {width}x{height} pixels, more than the "
+            f"{MAX_ANIMATION_PIXELS} pixels in all that can be converted safely (decompression "
+            "bomb guard); save it in its original format instead"
+        )
+        raise CorruptImage(msg)
+
+
 def _open(data: bytes | memoryview):
     from PIL import Image, ImageFile
 
@@ -103,6 +119,8 @@ def convert(
         icc = im.info.get("icc_profile")
         n_frames = getattr(im, "n_frames", 1)
         animated = n_frames > 1
+        if animated and target != "jpeg":
+            _check_animation_size(n_frames, im.width, im.height)
 
         orientation = im.getexif().get(0x0112, 1)
         if orientation not in (1, None):

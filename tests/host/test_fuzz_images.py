@@ -263,3 +263,67 @@ def test_regression_corrupt_avif_alpha_plane_is_corrupt_image_when_converting(cf
     data = mutate(VALID["avif-rgba"], [("flip", 134, 1)])
     with pytest.raises(CorruptImage, match="could not be decoded"):
         pipeline.save_image(data, {}, SaveOptions(format="png"), config=cfg)
+
+
+def _animation_bomb(frames: int = 100, side: int = 1000) -> bytes:
+    """A GIF of ``frames`` full-canvas frames that differ by one pixel: ~100 kB of file that
+    decodes to ``frames * side * side`` pixels."""
+    import io
+
+    from PIL import Image
+
+    out = []
+    for i in range(frames):
+        im = Image.new("P", (side, side), 0)
+        im.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+        im.putpixel((i, 0), 1)
+        out.append(im)
+    buf = io.BytesIO()
+    out[0].save(buf, "GIF", save_all=True, append_images=out[1:], duration=10, loop=0)
+    return buf.getvalue()
+
+
+def test_regression_animation_bomb_is_refused_before_decoding(tmp_path, cfg):
+    """Found here: convert decoded every frame of an animation onto the full canvas and kept them
+    all, so a 325 kB GIF (400 frames of 3000x3000) took over 23 GB and was OOM-killed. Run in a
+    subprocess with a 2 GB address-space limit, so a regression fails instead of eating RAM."""
+    import resource
+    import subprocess
+    import sys
+
+    bomb = tmp_path / "bomb.gif"
+    bomb.write_bytes(_animation_bomb())
+    code = (
+        "import sys, dataclasses\n"
+        "from dsexport import pipeline\n"
+        "from dsexport.model import SaveOptions\n"
+        "from dsexport.config import defaults\n"
+        "from dsexport.errors import DsError\n"
+        f"cfg = dataclasses.replace(defaults(), output_dir={cfg.output_dir!r})\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "for fmt in ('webp', 'png', 'avif'):\n"
+        "    try:\n"
+        "        pipeline.save_image(data, {}, SaveOptions(format=fmt), config=cfg)\n"
+        "        print(fmt, 'saved')\n"
+        "    except DsError as err:\n"
+        "        print(fmt, err.code, 'frames' in str(err))\n"
+    )
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(bomb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit,
+        check=False,
+    )
+    # Refused by the frame count, not by running out of memory under the limit (MemoryError
+    # would also come out as corrupt_image, through _decoding).
+    expected = [f"{fmt} corrupt_image True" for fmt in ("webp", "png", "avif")]
+    assert proc.stdout.splitlines() == expected, proc.stdout + proc.stderr[-2000:]
+    # The same file is kept as it is (nothing decoded) when no conversion is asked for.
+    result = pipeline.save_image(bomb.read_bytes(), {}, config=cfg)
+    assert result.format == "gif"

@@ -9,7 +9,7 @@ import { showCount } from "./badge.js";
 import { dirName, findImageByUrl, urlsOf } from "./match.js";
 import { NativeSession, sendImage } from "./native.js";
 import { fetchImageBytes, scanTab as adapterScanTab } from "./scan.js";
-import { STAGE_AHEAD, canStage, releaseStaged, stageDownload, stagingAvailable, stagingBusy, sweepStaged } from "./staging.js";
+import { STAGE_AHEAD, canStage, releaseStaged, savePromptSeen, stageDownload, stagingAvailable, stagingBusy, sweepStaged } from "./staging.js";
 import { KEYS, getSession, rememberHostConfig, setSession } from "./state.js";
 
 const LOSSY_FORMATS = new Set(["jpeg", "webp", "avif"]);
@@ -237,20 +237,47 @@ function stagingPlan(items, tab) {
     pageOrigin = null;
   }
   // An incognito tab's downloads would land in the normal profile's list and cookie jar.
-  let enabled = stagingAvailable() && tab?.incognito !== true;
+  let enabled = stagingAvailable() && tab?.incognito !== true && !savePromptSeen();
   const staged = items.map((item) => enabled && canStage(item, pageOrigin));
   const downloads = new Array(items.length).fill(null);
   const releases = new Set();
   let next = 0;
+  let wanted = 0;
   const lastStaged = staged.lastIndexOf(true);
+  // The first download goes alone until the browser has named its file: if the user has the
+  // browser ask where to save each download, that is one Save As dialog, not STAGE_AHEAD.
+  let probe = "todo"; // → "running" → "done"
 
   function startUpTo(end) {
-    if (!enabled) return;
-    for (; next < Math.min(end, items.length); next++) {
+    wanted = Math.max(wanted, end);
+    if (!enabled || probe === "running") return;
+    for (; next < Math.min(wanted, items.length); next++) {
       if (!staged[next]) continue;
-      const started = stageDownload(items[next].src);
+      let started;
+      if (probe === "todo") {
+        probe = "running";
+        started = stageDownload(items[next].src, {
+          onNamed: (inStaging) => {
+            probe = "done";
+            if (!inStaging) enabled = false;
+            startUpTo(wanted);
+          },
+        });
+        started.catch(() => {
+          if (probe !== "running") return;
+          probe = "done";
+          if (savePromptSeen()) enabled = false;
+          startUpTo(wanted);
+        });
+      } else {
+        started = stageDownload(items[next].src);
+      }
       started.catch(() => {}); // awaited in post(); a failure there means "the old way"
       downloads[next] = started;
+      if (probe === "running") {
+        next += 1;
+        return;
+      }
     }
   }
 

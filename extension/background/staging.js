@@ -25,6 +25,20 @@ export const STAGE_AHEAD = 50;
 /** A download that has not grown for this long is given up (and the image read the old way). */
 export const STALL_MS = 60_000;
 
+/**
+ * A download still without a file name after this long is waiting for a Save As dialog: Chrome
+ * shows one for extension downloads too, saveAs: false or not, when the user turned on "Ask where
+ * to save each file" (and Brave always does). Staging then stops for this background's lifetime.
+ */
+export const NAME_MS = 3_000;
+
+let promptSeen = false;
+
+/** True once a staging download was held up by a Save As dialog (see NAME_MS). */
+export function savePromptSeen() {
+  return promptSeen;
+}
+
 const STAGED_PATH = /[\\/]dsexport-staging[\\/]dsx-[0-9a-f]{32}(?:\.[A-Za-z0-9]{1,16})?$/;
 const SAFE_DANGER = new Set(["safe", "accepted", undefined]);
 
@@ -108,7 +122,7 @@ async function searchOne(downloads, id) {
  * ({id, filename, …}). Throws (and cleans up) on an interrupted, dangerous, oversized or stalled
  * download, or one the browser put somewhere else; the caller then reads the image the old way.
  */
-export async function stageDownload(url) {
+export async function stageDownload(url, { onNamed } = {}) {
   const downloads = downloadsApi();
   let id;
   startingUrls.set(url, (startingUrls.get(url) ?? 0) + 1);
@@ -122,7 +136,7 @@ export async function stageDownload(url) {
     else startingUrls.delete(url);
   }
   try {
-    const item = await waitForDownload(downloads, id);
+    const item = await waitForDownload(downloads, id, onNamed);
     if (!isStagingPath(item.filename)) throw new Error(`the browser saved the download as ${item.filename}`);
     return item;
   } catch (err) {
@@ -133,13 +147,23 @@ export async function stageDownload(url) {
   }
 }
 
-async function waitForDownload(downloads, id) {
+async function waitForDownload(downloads, id, onNamed) {
   let seen = -1;
-  let seenAt = Date.now();
+  const startedAt = Date.now();
+  let seenAt = startedAt;
+  let named = false;
   try {
     for (;;) {
       const item = await searchOne(downloads, id);
       if (!item) throw new Error("the download vanished from the browser's list");
+      if (!named && item.filename) {
+        named = true;
+        onNamed?.(isStagingPath(item.filename));
+      } else if (!named && item.state === "in_progress" && Date.now() - startedAt > NAME_MS) {
+        promptSeen = true;
+        await downloads.cancel?.(id);
+        throw new Error("the browser asks where to save each download; staging is off");
+      }
       if (!SAFE_DANGER.has(item.danger)) {
         await downloads.cancel?.(id);
         throw new Error(`the browser flagged the download (${item.danger})`);
@@ -153,7 +177,12 @@ async function waitForDownload(downloads, id) {
         if (item.exists === false) throw new Error("the downloaded file is gone");
         return item;
       }
-      if (item.state === "interrupted") throw new Error(`the download was interrupted (${item.error ?? "unknown reason"})`);
+      if (item.state === "interrupted") {
+        // Cancelled before it had a name: the Save As dialog was dismissed (headless Chrome
+        // dismisses it at once).
+        if (!named && !item.filename && item.error === "USER_CANCELED") promptSeen = true;
+        throw new Error(`the download was interrupted (${item.error ?? "unknown reason"})`);
+      }
       if (item.bytesReceived !== seen) {
         seen = item.bytesReceived;
         seenAt = Date.now();
@@ -163,7 +192,7 @@ async function waitForDownload(downloads, id) {
       }
       // Woken by onChanged (state, danger); the timer catches a missed event and measures stalls.
       await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 500);
+        const timer = setTimeout(resolve, named ? 500 : 50);
         waiters.set(id, () => {
           clearTimeout(timer);
           resolve();

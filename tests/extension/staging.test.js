@@ -240,12 +240,23 @@ describe("saveTab through staged downloads", () => {
     assert.equal(items.size, 0, "downloads made before the refusal are deleted and erased");
   });
 
-  it("refuses a download the browser put outside the staging folder, then reads the image", async () => {
+  it("refuses a download the browser put outside the staging folder, then reads the images", async () => {
     downloadOutcome = (url) => (url.endsWith("/1.png") ? { state: "complete", filename: `${DOWNLOADS}/1.png` } : { state: "complete" });
     const summary = await save.saveTab(11, {});
     assert.equal(summary.saved.length, 4);
-    assert.deepEqual(fetched, ["https://cdn.example/1.png"]);
+    // The first download goes alone; the browser named it elsewhere, so none other is staged.
+    assert.equal(calledWith("download").length, 1);
+    assert.deepEqual(fetched, [1, 2, 3, 4].map((n) => `https://cdn.example/${n}.png`));
     assert.ok(!hostLog.some((m) => m.path === `${DOWNLOADS}/1.png`));
+    assert.equal(items.size, 0);
+  });
+
+  it("a later download the browser put elsewhere is read the old way, the rest staged", async () => {
+    downloadOutcome = (url) => (url.endsWith("/3.png") ? { state: "complete", filename: `${DOWNLOADS}/3.png` } : { state: "complete" });
+    const summary = await save.saveTab(14, {});
+    assert.equal(summary.saved.length, 4);
+    assert.deepEqual(fetched, ["https://cdn.example/3.png"]);
+    assert.equal(hostTypes().filter((t) => t === "save_download").length, 3);
     assert.equal(items.size, 0);
   });
 
@@ -276,6 +287,34 @@ describe("saveTab through staged downloads", () => {
     await save.saveTab(13, {});
     assert.deepEqual(calledWith("removeFile"), [99]);
     assert.deepEqual([...items.keys()], [98], "the user's own download is untouched");
+  });
+});
+
+describe("a browser that asks where to save each download", () => {
+  it("stages one image, gives up when it stays unnamed, and stages nothing after", async () => {
+    downloadOutcome = () => ({ state: "in_progress", filename: "" });
+    const summary = await save.saveTab(15, {});
+    assert.equal(summary.saved.length, 4);
+    assert.equal(calledWith("download").length, 1, "one Save As dialog at most");
+    assert.deepEqual(calledWith("cancel"), [1]);
+    assert.equal(fetched.length, 4);
+    assert.equal(items.size, 0);
+    assert.equal(staging.savePromptSeen(), true);
+    downloadOutcome = () => ({ state: "complete" });
+    await save.saveTab(16, {});
+    assert.equal(calledWith("download").length, 1, "later batches do not stage");
+  });
+});
+
+describe("a Save As dialog dismissed at once (headless Chrome)", () => {
+  it("is recognised as a prompting browser from the first download", async () => {
+    // A fresh copy of the module: the test above already set its sticky flag.
+    const fresh = await import("../../extension/background/staging.js?fresh");
+    assert.equal(fresh.savePromptSeen(), false);
+    downloadOutcome = () => ({ state: "interrupted", error: "USER_CANCELED", filename: "" });
+    await assert.rejects(fresh.stageDownload("https://cdn.example/x.png"), /interrupted \(USER_CANCELED\)/);
+    assert.equal(fresh.savePromptSeen(), true);
+    assert.equal(items.size, 0, "erased");
   });
 });
 

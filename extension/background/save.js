@@ -9,7 +9,7 @@ import { showCount } from "./badge.js";
 import { dirName, findImageByUrl, urlsOf } from "./match.js";
 import { NativeSession, sendImage } from "./native.js";
 import { fetchImageBytes, scanTab as adapterScanTab } from "./scan.js";
-import { STAGE_AHEAD, canStage, releaseStaged, savePromptSeen, stageDownload, stagingAvailable, stagingBusy, sweepStaged } from "./staging.js";
+import { STAGE_AHEAD, canStage, loadSavePromptSeen, releaseStaged, savePromptSeen, stageDownload, stagingAvailable, stagingBusy, sweepStaged } from "./staging.js";
 import { KEYS, getSession, rememberHostConfig, setSession } from "./state.js";
 
 const LOSSY_FORMATS = new Set(["jpeg", "webp", "avif"]);
@@ -144,6 +144,7 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
   const hostOptions = hostOptionsFor(options);
   let session = host.session;
   const ping = await host.ping;
+  await loadSavePromptSeen();
   const stager = stagingPlan(items, tab);
   if (stager.enabled) await sweepStaged();
   await rememberHostConfig(ping.config);

@@ -11,6 +11,7 @@
 import { api } from "../shared/browser.js";
 import { DsExtError } from "../shared/errors.js";
 import { MAX_IMAGE_BYTES } from "./scan.js";
+import { getSession, setSession } from "./state.js";
 
 export const STAGING_FOLDER = "dsexport-staging";
 
@@ -33,10 +34,22 @@ export const STALL_MS = 60_000;
 export const NAME_MS = 3_000;
 
 let promptSeen = false;
+const PROMPT_KEY = "stagingPromptSeen";
 
 /** True once a staging download was held up by a Save As dialog (see NAME_MS). */
 export function savePromptSeen() {
   return promptSeen;
+}
+
+/** Reads the flag a stopped background left in session storage (kept until the browser quits). */
+export async function loadSavePromptSeen() {
+  if (!promptSeen) promptSeen = (await getSession(PROMPT_KEY, false)) === true;
+  return promptSeen;
+}
+
+function notePrompt() {
+  promptSeen = true;
+  setSession(PROMPT_KEY, true).catch(() => {});
 }
 
 const STAGED_PATH = /[\\/]dsexport-staging[\\/]dsx-[0-9a-f]{32}(?:\.[A-Za-z0-9]{1,16})?$/;
@@ -160,7 +173,7 @@ async function waitForDownload(downloads, id, onNamed) {
         named = true;
         onNamed?.(isStagingPath(item.filename));
       } else if (!named && item.state === "in_progress" && Date.now() - startedAt > NAME_MS) {
-        promptSeen = true;
+        notePrompt();
         await downloads.cancel?.(id);
         throw new Error("the browser asks where to save each download; staging is off");
       }
@@ -180,7 +193,7 @@ async function waitForDownload(downloads, id, onNamed) {
       if (item.state === "interrupted") {
         // Cancelled before it had a name: the Save As dialog was dismissed (headless Chrome
         // dismisses it at once).
-        if (!named && !item.filename && item.error === "USER_CANCELED") promptSeen = true;
+        if (!named && !item.filename && item.error === "USER_CANCELED") notePrompt();
         throw new Error(`the download was interrupted (${item.error ?? "unknown reason"})`);
       }
       if (item.bytesReceived !== seen) {

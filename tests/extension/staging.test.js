@@ -300,6 +300,7 @@ describe("a browser that asks where to save each download", () => {
     assert.equal(fetched.length, 4);
     assert.equal(items.size, 0);
     assert.equal(staging.savePromptSeen(), true);
+    assert.equal(store.stagingPromptSeen, true, "kept for the next background");
     downloadOutcome = () => ({ state: "complete" });
     await save.saveTab(16, {});
     assert.equal(calledWith("download").length, 1, "later batches do not stage");
@@ -311,9 +312,13 @@ describe("a Save As dialog dismissed at once (headless Chrome)", () => {
     // A fresh copy of the module: the test above already set its sticky flag.
     const fresh = await import("../../extension/background/staging.js?fresh");
     assert.equal(fresh.savePromptSeen(), false);
+    assert.equal(await fresh.loadSavePromptSeen(), true, "a new background reads the kept flag");
+    const blank = await import("../../extension/background/staging.js?blank");
+    delete store.stagingPromptSeen;
+    assert.equal(await blank.loadSavePromptSeen(), false);
     downloadOutcome = () => ({ state: "interrupted", error: "USER_CANCELED", filename: "" });
-    await assert.rejects(fresh.stageDownload("https://cdn.example/x.png"), /interrupted \(USER_CANCELED\)/);
-    assert.equal(fresh.savePromptSeen(), true);
+    await assert.rejects(blank.stageDownload("https://cdn.example/x.png"), /interrupted \(USER_CANCELED\)/);
+    assert.equal(blank.savePromptSeen(), true);
     assert.equal(items.size, 0, "erased");
   });
 });

@@ -297,6 +297,29 @@ def _default_quality(cfg, target: str) -> int | None:
     return cfg.quality
 
 
+def _ensure_output_folder(root: Path) -> None:
+    """Create the output folder if it is missing, but only the folder itself: if its parent is
+    gone too (an unmounted drive, a deleted folder tree) the save fails instead of quietly
+    filling the system disk under the mount point. The default folder is the exception, since
+    a fresh account may have no Pictures folder yet."""
+    from dsexport import paths
+
+    if root.is_dir():
+        return
+    parents = root == paths.default_output_dir()
+    try:
+        root.mkdir(parents=parents, exist_ok=True)
+    except FileNotFoundError as err:
+        msg = (
+            f"the output folder {root} does not exist and neither does {root.parent}; "
+            "if it is on a removable or network drive, connect it, or choose another folder"
+        )
+        raise IoError(msg) from err
+    except OSError as err:
+        msg = f"cannot create the output folder {root}: {err.strerror}"
+        raise IoError(msg) from err
+
+
 def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings) -> SaveResult:
     from dsexport import naming
 
@@ -304,11 +327,7 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
     if not root.is_absolute():
         msg = f"output folder must be an absolute path, not {str(root)!r}"
         raise ForbiddenPath(msg)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        msg = f"cannot create the output folder {root}: {err.strerror}"
-        raise IoError(msg) from err
+    _ensure_output_folder(root)
     fields = opts.embed_fields if opts.embed_fields is not None else tuple(cfg.embed_fields)
     sidecars = set(opts.sidecars if opts.sidecars is not None else cfg.sidecars)
     template = opts.name_template or cfg.name_template

@@ -199,8 +199,8 @@ def test_output_folder_immutable_mid_batch(home, tmp_path):
 
 
 def test_output_folder_deleted_mid_batch(home, tmp_path):
-    """Deleted: the next save recreates it. Its parent replaced by a file: a clear io_error;
-    restored: saves work again."""
+    """Deleted: the next save recreates it. Its parent replaced by a file, or gone (an unmounted
+    drive): a clear io_error, nothing recreated under the mount point; restored: saves work."""
     parent = tmp_path / "drive"
     out = parent / "DeepSeek"
     set_values({"output_dir": str(out)})
@@ -215,6 +215,10 @@ def test_output_folder_deleted_mid_batch(home, tmp_path):
         assert not reply["ok"] and reply["error"]["code"] == "io_error", reply
         assert host.result("ping")
         parent.unlink()
+        reply = save_req(host, 5, 3)
+        assert not reply["ok"] and reply["error"]["code"] == "io_error", reply
+        assert not parent.exists()
+        parent.mkdir()
         assert save_req(host, 5, 3)["ok"]
         assert host.close() == 0
     report = check_tree(out, home, allow_missing=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dsexport import SaveOptions, embed_file, inspect, read_metadata, save_image
-from dsexport.errors import CorruptImage, ForbiddenPath, UnsupportedFormat
+from dsexport.errors import CorruptImage, ForbiddenPath, IoError, UnsupportedFormat
 from imagebytes import image_stream, make_image, pixels, png_chunks
 
 PROMPTS = {
@@ -247,3 +247,24 @@ def test_inspect_reports_format_and_convention(home):
     assert (info.format, info.width, info.height) == ("png", 30, 20)
     assert info.convention == "dsexport"
     assert info.metadata.seed == 5
+
+
+def test_missing_output_folder_is_created_but_not_its_missing_parents(home, tmp_path):
+    drive = tmp_path / "media" / "usb"  # an unmounted drive: the mount point itself is gone
+    with pytest.raises(IoError, match="does not exist"):
+        save_image(make_image("png"), {"prompt": "x"}, SaveOptions(output_dir=str(drive / "out")))
+    assert not drive.exists()
+    (tmp_path / "media").mkdir()
+    drive.mkdir()
+    result = save_image(
+        make_image("png"), {"prompt": "x"}, SaveOptions(output_dir=str(drive / "out"))
+    )
+    assert Path(result.path).is_relative_to(drive / "out")
+
+
+def test_default_output_folder_is_created_with_its_parents(home):
+    from dsexport import paths
+
+    assert not paths.default_output_dir().parent.exists()
+    result = save_image(make_image("png"), {"prompt": "x"})
+    assert Path(result.path).is_relative_to(paths.default_output_dir())

@@ -233,9 +233,9 @@ def _miss(ratio: float, save: float, download: float) -> str:
     need = TARGET_RATIO * download
     return (
         f"The target is missed by {ratio / TARGET_RATIO:.2f}× ({save:.2f} s where "
-        f"{need:.2f} s would meet it): the host's 50 saves, one after another and each\n"
-        "fsynced, plus a native-messaging round trip per image, take longer than the\n"
-        "browser's downloads, which the host's saves overlap.\n\n"
+        f"{need:.2f} s would meet it):\nthe host's 50 saves, one after another and each "
+        "fsynced, plus a native-messaging round\ntrip per image, take longer than the "
+        "browser's downloads, which they overlap.\n\n"
     )
 
 
@@ -303,14 +303,14 @@ log): {med("first_save"):.2f} s until the host starts the first save (scan, host
 first download); then {med("save_span"):.2f} s from the first save to the end of the last, of
 which the host's handlers were busy {med("host_busy"):.2f} s (the saves run one after another
 while the next downloads run); the rest is each reply and next request crossing the browser's
-native messaging, on a machine where Chromium's downloads compete for the same 2 cores. Measured
-on its own, the
-host's `pipeline.save_image` for the 50 images in one process takes {med("pipeline"):.2f} s, of
-which {med("fsync"):.2f} s in `fsync` (file and folder; sqlite's own commit sync comes on top).
-DS Export's files are durable when the save returns; a browser download is not fsynced, so the
-baseline does not pay this. For comparison, the old path's parts: the 50 fetches one after
-another in the service worker {med("fetch"):.2f} s, base64 of the 50 images
-{med("base64"):.2f} s, then about 2.7 MB of JSON per image through native messaging.
+native messaging, on a machine where Chromium's downloads compete for the same 2 cores.
+Measured on its own, the host's `pipeline.save_image` for the 50 images in one process takes
+{med("pipeline"):.2f} s, of which {med("fsync"):.2f} s in `fsync` (file and folder; sqlite's
+own commit sync comes on top): fsync is a part, not the bulk. DS Export's files are durable
+when the save returns; a browser download is not fsynced, so the baseline does not pay this.
+For comparison, the old path's parts: the 50 fetches one after another in the service worker
+{med("fetch"):.2f} s, base64 of the 50 images {med("base64"):.2f} s, then about 2.7 MB of
+JSON per image through native messaging.
 
 {miss}Before staged downloads (saveTab fetched each image in the service worker and sent it as
 base64 JSON, one after another; same machine, same day, 3 rounds): saveTab 2.83 s, ratio 7.34×.

@@ -1,9 +1,11 @@
 // The background's side of the page adapter: ask the tab's content script for its scan, and read
 // an image's original bytes from wherever they are readable.
 //
-// scanTab(tabId, {sweep?}) -> scan result (notes/extension-contract.md), unvalidated: save.js
-//   validates it. Injects the content script (and the MAIN-world page bridge) when the tab has
-//   none, e.g. a tab opened before the extension was installed or reloaded.
+// scanTab(tabId, {sweep?, complete?}) -> scan result (notes/extension-contract.md), unvalidated:
+//   save.js validates it. Injects the content script (and the MAIN-world page bridge) when the tab
+//   has none, e.g. a tab opened before the extension was installed or reloaded. `complete: true`
+//   scans again with a sweep (scrolls, then restores the position) when the first scan lists
+//   pendingDiagramTurns; without it the page is never scrolled.
 // fetchImageBytes(tabId, item) -> Uint8Array of the original bytes, never re-encoded:
 //   diagram   -> the item's SVG markup as UTF-8 (namespaced, as the adapter serialised it);
 //   data:     -> decoded here;
@@ -38,8 +40,18 @@ export async function scanTab(tabId, options = {}) {
   const ping = await trySend(tabId, { type: "dsexport:ping" });
   if (ping === undefined) await injectContentScripts(tabId);
   else if (ping?.ok && ping.result?.bridgeReady === false) await injectBridge(tabId);
-  const reply = await trySend(tabId, { type: SCAN_MESSAGE, sweep: options.sweep === true });
-  return unwrap(reply);
+  const sweep = options.sweep === true;
+  const result = unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep }));
+  // Diagrams exist only as rendered SVG in mounted turns; the page's data names the turns that
+  // have one. Only a caller that asked for completeness (a save) may scroll the user's page.
+  if (options.complete === true && !sweep && hasPendingDiagrams(result)) {
+    return unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep: true }));
+  }
+  return result;
+}
+
+function hasPendingDiagrams(result) {
+  return Array.isArray(result?.pendingDiagramTurns) && result.pendingDiagramTurns.length > 0;
 }
 
 /** The reply, or undefined when no content script listens in the tab. */

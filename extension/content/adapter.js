@@ -6,7 +6,7 @@
 // working when DeepSeek renames its hashed classes.
 //
 // Public: conversationIdentity, findListRoot, findScrollContainer, findTurns, findImages, readDom,
-// scanPage, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION.
+// scanPage, pendingDiagramTurns, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION.
 
 import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, queryUnion, matchesAny, closestAny, selectorCounts } from "./selectors.js";
 import { parseGeneratorUrl } from "./generators.js";
@@ -478,8 +478,25 @@ export function scanPage(document, location, options = {}) {
     conversation,
     turns: merged.turns.map(({ index, role, prompt }) => (prompt ? { index, role, prompt } : { index, role })),
     images,
+    pendingDiagramTurns: pendingDiagramTurns(api?.diagramTurns ?? [], images),
     health: { ok: problems.length === 0, problems, selectorsVersion: SELECTORS_VERSION },
   };
+}
+
+/**
+ * Turns whose markdown holds a diagram fence (API data) but for which `images` has no diagram:
+ * the SVG exists only while the virtual list mounts the turn, so a scan without a sweep misses it.
+ * Sorted, deduplicated, at most LIMITS.turns entries. Callers that add remembered items to a
+ * scan (entry.js) filter it again.
+ */
+export function pendingDiagramTurns(diagramTurns, images) {
+  const have = new Set(images.filter((item) => item.kind === "diagram").map((item) => item.turnIndex));
+  const pending = new Set();
+  for (const index of diagramTurns) {
+    if (Number.isSafeInteger(index) && index >= 0 && !have.has(index)) pending.add(index);
+    if (pending.size >= LIMITS.turns) break;
+  }
+  return [...pending].sort((a, b) => a - b);
 }
 
 /**

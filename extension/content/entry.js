@@ -147,7 +147,7 @@
     const history = await historyFor(identity);
     const result = adapter.scanPage(document, location, { history: parsed(history), historyUnavailable: history === null });
     remember(adapter, result, history !== null);
-    return withSeen(result);
+    return withSeen(result, adapter);
   }
 
   /** JSON.parse once per distinct body: a long conversation's history is megabytes. */
@@ -175,15 +175,20 @@
     }
   }
 
-  /** The scan plus remembered items the virtual list has unmounted since, ordered by turn. */
-  function withSeen(result) {
+  /**
+   * The scan plus remembered items the virtual list has unmounted since, ordered by turn;
+   * pendingDiagramTurns drops the turns a remembered diagram now covers.
+   */
+  function withSeen(result, adapter) {
     const ids = new Set(result.images.map((item) => item.id));
     // State is per conversation (reset on navigation), so every remembered item belongs here.
     const extra = [...state.seen.values()].filter((item) => !ids.has(item.id));
     if (extra.length === 0) return result;
     const images = [...result.images, ...extra].map((item, order) => ({ item, order }));
     images.sort((a, b) => a.item.turnIndex - b.item.turnIndex || a.order - b.order);
-    return { ...result, images: images.map(({ item }) => item) };
+    const merged = images.map(({ item }) => item);
+    const pending = adapter.pendingDiagramTurns(result.pendingDiagramTurns ?? [], merged);
+    return { ...result, images: merged, pendingDiagramTurns: pending };
   }
 
   /**
@@ -243,7 +248,7 @@
       const history = body && identity.id && body.includes(identity.id) ? body : null;
       const result = adapter.scanPage(document, location, { history: parsed(history) });
       remember(adapter, result, history !== null);
-      const count = withSeen(result).images.length;
+      const count = withSeen(result, adapter).images.length;
       if (count !== state.countSent) {
         state.countSent = count;
         send({ type: "pageImages", count });

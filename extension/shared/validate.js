@@ -204,6 +204,26 @@ export function cleanImageItem(raw, problems = []) {
   return item;
 }
 
+/**
+ * pendingDiagramTurns: turn indexes (whole numbers below LIMITS.turns), sorted, unique, at most
+ * LIMITS.turns of them. Anything else in the list is dropped and reported.
+ */
+function cleanTurnIndexes(value, problems) {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    problems.push("pendingDiagramTurns is not a list");
+    return [];
+  }
+  const out = new Set();
+  let dropped = value.length > LIMITS.turns;
+  for (const index of value.slice(0, LIMITS.turns)) {
+    if (Number.isSafeInteger(index) && index >= 0 && index < LIMITS.turns) out.add(index);
+    else dropped = true;
+  }
+  if (dropped) problems.push("pendingDiagramTurns had entries that are not turn indexes");
+  return [...out].sort((a, b) => a - b);
+}
+
 function cleanSvg(value) {
   if (typeof value !== "string" || value.length > LIMITS.svgChars) return undefined;
   return /<svg[\s>]/i.test(value) ? value : undefined;
@@ -251,6 +271,7 @@ export function validateScan(raw) {
     seen.add(item.id);
     images.push(item);
   }
+  const pendingDiagramTurns = cleanTurnIndexes(raw.pendingDiagramTurns, problems);
   const health = isPlainObject(raw.health) ? raw.health : {};
   const adapterProblems = Array.isArray(health.problems)
     ? health.problems.map((p) => cleanText(p, LIMITS.shortChars)).filter(Boolean)
@@ -260,6 +281,7 @@ export function validateScan(raw) {
     conversation,
     turns,
     images,
+    pendingDiagramTurns,
     health: {
       ok: health.ok === true && problems.length === 0,
       problems: allProblems,

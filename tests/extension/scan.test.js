@@ -69,6 +69,53 @@ describe("scanTab", () => {
     assert.deepEqual(calls.send.at(-1), { type: "dsexport:scan", sweep: true });
   });
 
+  describe("complete: true", () => {
+    const ready = { ok: true, result: { ready: true, bridgeReady: true } };
+    /** A tab whose first (unswept) scan misses the diagram in turn 3; the swept one has it. */
+    const tab = (pendingAfterSweep = []) =>
+      stubBrowser({
+        onSend: (m) => {
+          if (m.type === "dsexport:ping") return ready;
+          return m.sweep
+            ? { ok: true, result: { images: ["a", "diagram"], pendingDiagramTurns: pendingAfterSweep } }
+            : { ok: true, result: { images: ["a"], pendingDiagramTurns: [3] } };
+        },
+      });
+
+    it("sweeps once when diagrams are pending, and returns the swept scan", async () => {
+      const calls = tab();
+      assert.deepEqual(await scanTab(7, { complete: true }), { images: ["a", "diagram"], pendingDiagramTurns: [] });
+      assert.deepEqual(calls.send.slice(1), [
+        { type: "dsexport:scan", sweep: false },
+        { type: "dsexport:scan", sweep: true },
+      ]);
+    });
+
+    it("does not sweep again when the sweep still misses a diagram (a chart that failed to render)", async () => {
+      const calls = tab([3]);
+      assert.deepEqual((await scanTab(7, { complete: true })).pendingDiagramTurns, [3]);
+      assert.equal(calls.send.filter((m) => m.sweep === true).length, 1);
+    });
+
+    it("does not sweep when nothing is pending", async () => {
+      const calls = stubBrowser({ onSend: (m) => (m.type === "dsexport:ping" ? ready : { ok: true, result: { images: [], pendingDiagramTurns: [] } }) });
+      await scanTab(7, { complete: true });
+      assert.deepEqual(calls.send.slice(1), [{ type: "dsexport:scan", sweep: false }]);
+    });
+
+    it("never sweeps without complete: the badge scan must not scroll the page", async () => {
+      const calls = tab();
+      assert.deepEqual(await scanTab(7), { images: ["a"], pendingDiagramTurns: [3] });
+      assert.deepEqual(calls.send.slice(1), [{ type: "dsexport:scan", sweep: false }]);
+    });
+
+    it("sweeps only once when the caller already asked for a sweep", async () => {
+      const calls = tab();
+      await scanTab(7, { sweep: true, complete: true });
+      assert.deepEqual(calls.send.slice(1), [{ type: "dsexport:scan", sweep: true }]);
+    });
+  });
+
   it("turns an adapter failure into a coded error", async () => {
     stubBrowser({ onSend: (m) => (m.type === "dsexport:ping" ? { ok: true, result: { bridgeReady: true } } : { ok: false, error: { code: "page_unreachable", message: "boom" } }) });
     await assert.rejects(scanTab(7), (err) => err.code === "page_unreachable" && /boom/.test(err.message));

@@ -847,8 +847,25 @@ def _long() -> Conversation:
         if n in (1, 5, 22):
             fmt = ["jpeg", "png", "webp"][n % 3]
             imgs = [_gen(f"shiba inu walking, series {n + 1}, pastel", fmt, 320, 240, 200 + n)]
-        turns.append(Turn("assistant", f"这是系列第 {n + 1} 幅的说明。", images=imgs))
+        # An early diagram: unmounted at first, so only a sweep can read its rendered SVG.
+        diagram = (_LONG_MERMAID, _LONG_MERMAID_SVG) if n == 3 else None
+        turns.append(
+            Turn("assistant", f"这是系列第 {n + 1} 幅的说明。", images=imgs, diagram=diagram)
+        )
     return Conversation("long", _uuid(3), "长对话：柴犬系列 📚", turns, window=6, row_height=480)
+
+
+_LONG_MERMAID = "flowchart LR\n  散步 --> 休息 --> 回家"
+_LONG_MERMAID_SVG = (
+    '<svg id="mermaid-7" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 240 60" width="240" '
+    'height="60" role="graphics-document document" aria-roledescription="flowchart-v2">'
+    '<rect x="5" y="15" width="60" height="30" fill="#efe" stroke="#9c9"/>'
+    '<text x="15" y="35" font-size="12">散步</text><path d="M65 30h25" stroke="#666"/>'
+    '<rect x="90" y="15" width="60" height="30" fill="#efe" stroke="#9c9"/>'
+    '<text x="100" y="35" font-size="12">休息</text><path d="M150 30h25" stroke="#666"/>'
+    '<rect x="175" y="15" width="60" height="30" fill="#efe" stroke="#9c9"/>'
+    '<text x="185" y="35" font-size="12">回家</text></svg>'
+)
 
 
 def _batch50() -> Conversation:

@@ -52,14 +52,16 @@ async function rememberImageUrls(tabId, images) {
 }
 
 /**
- * scanTab(tabId) → the validated scan result (conversation, turns, images, health).
+ * scanTab(tabId, {complete?}) → the validated scan result (conversation, turns, images, health).
+ * `complete: true` (a save) lets the adapter sweep the page once for diagrams in turns the
+ * virtual list has not mounted, putting the scroll position back; a plain scan never scrolls.
  * Throws not_deepseek for other sites and page_unreachable when the adapter cannot answer.
  */
-export async function scanTab(tabId) {
+export async function scanTab(tabId, options = {}) {
   await requireDeepSeekTab(tabId);
   let raw;
   try {
-    raw = await adapterScanTab(tabId);
+    raw = await adapterScanTab(tabId, options?.complete === true ? { complete: true } : {});
   } catch (err) {
     if (err instanceof DsExtError) throw err;
     throw new DsExtError("page_unreachable", String(err?.message ?? err));
@@ -116,6 +118,9 @@ const NO_FALLBACK = new Set(["io_error", "bad_config"]);
 
 function fallsBack(err) {
   const code = err?.code;
+  // host_exited: up to PIPELINE_DEPTH requests were waiting at a host that died; each is sent
+  // again to a new host (a repeat is reported as a duplicate, never saved twice).
+  if (code === "host_exited") return true;
   return !(typeof code === "string" && (code.startsWith("host_") || NO_FALLBACK.has(code)));
 }
 
@@ -143,6 +148,15 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
   if (!items.length) return summary;
   const hostOptions = hostOptionsFor(options);
   let session = host.session;
+  // After a host exits, the next request goes to a new one; every connection is closed at the end.
+  const sessions = new Set([session]);
+  const live = () => {
+    if (!session.isOpen && session.closedError) {
+      session = new NativeSession();
+      sessions.add(session);
+    }
+    return session;
+  };
   const ping = await host.ping;
   await loadSavePromptSeen();
   const stager = stagingPlan(items, tab);
@@ -154,7 +168,7 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
 
   const readAndSend = async (item, request) => {
     const bytes = await readBytes(tabId, item);
-    return sendImage(session, bytes, {
+    return sendImage(live(), bytes, {
       ...request,
       mime: item.kind === "diagram" ? "image/svg+xml" : dataUrlMime(item.src),
       limits: ping.limits ?? {},
@@ -179,13 +193,12 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
           if (index >= PIPELINE_DEPTH) await outcomes[index - PIPELINE_DEPTH];
           if (stopped) return { error: stopped };
           stager.startUpTo(index + 1 + STAGE_AHEAD);
-          if (!session.isOpen && session.closedError) session = new NativeSession();
           const request = {
             metadata: metadataFor(item, conversation),
             options: { ...hostOptions, index: index + 1 },
             url: cleanHttpUrl(item.src ?? ""),
           };
-          const reply = await stager.post(index, session, request);
+          const reply = await stager.post(index, live(), request);
           if (reply === null) return { result: await readAndSend(item, request) };
           posted();
           return { result: (await reply) ?? (await readAndSend(item, request)) };
@@ -216,11 +229,10 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
     await stager.abandon();
   }
   if (options.zip && summary.saved.length) {
-    if (!session.isOpen && session.closedError) session = new NativeSession();
-    summary.zip = await bundle(session, summary, conversation);
+    summary.zip = await bundle(live(), summary, conversation);
   }
   emitProgress(tabId, total, total, null);
-  session.close();
+  for (const each of sessions) each.close();
   if (!summary.folder && summary.saved.length) summary.folder = dirName(summary.saved[0].path);
   return summary;
 }
@@ -376,7 +388,7 @@ export async function saveTab(tabId, rawOptions = {}) {
   try {
     const tab = await requireDeepSeekTab(tabId);
     host = connectHost();
-    const scan = await scanTab(tabId);
+    const scan = await scanTab(tabId, { complete: true });
     let items = scan.images;
     const failed = [];
     if (options.ids) {

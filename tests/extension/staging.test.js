@@ -49,8 +49,8 @@ globalThis.chrome = {
           hostLog.push(message);
           const reply = host(message);
           setTimeout(() => {
-            if (reply === "exit") {
-              chrome.runtime.lastError = { message: "Specified native messaging host not found." };
+            if (reply === "exit" || reply === "crash") {
+              chrome.runtime.lastError = { message: reply === "crash" ? "Native host has exited." : "Specified native messaging host not found." };
               onDisconnect.forEach((fn) => fn(port));
               chrome.runtime.lastError = undefined;
             } else onMessage.forEach((fn) => fn(reply));
@@ -271,6 +271,16 @@ describe("saveTab through staged downloads", () => {
       ["a4", "host_not_installed"],
     ]);
     assert.equal(items.size, 0, "every staged download is removed and erased");
+  });
+
+  it("a host that crashes mid-batch: the images waiting at it are sent again to a new host", async () => {
+    let saves = 0;
+    host = (m) => (m.type === "save_download" && ++saves === 2 ? "crash" : goodHost(m));
+    const summary = await save.saveTab(17, {});
+    assert.deepEqual(summary.failed, []);
+    assert.deepEqual(summary.saved.map((s) => s.id), ["a1", "a2", "a3", "a4"]);
+    assert.ok(fetched.includes("https://cdn.example/2.png"), "the crashed one went the old way");
+    assert.equal(items.size, 0);
   });
 
   it("does not stage for incognito tabs", async () => {

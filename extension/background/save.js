@@ -388,7 +388,8 @@ export async function saveTab(tabId, rawOptions = {}) {
   try {
     const tab = await requireDeepSeekTab(tabId);
     host = connectHost();
-    const scan = await scanTab(tabId, { complete: true });
+    // Only "save all" sweeps for unmounted diagrams: a selection names items already listed.
+    const scan = await scanTab(tabId, { complete: !options.ids });
     let items = scan.images;
     const failed = [];
     if (options.ids) {

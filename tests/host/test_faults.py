@@ -23,7 +23,7 @@ from fault_worker import make_image
 from native_client import Host, b64, host_env
 
 from dsexport.config import set_values
-from testutil import IN_CI
+from testutil import IN_CI, skip_unless_ci
 
 WORKER = str(Path(__file__).with_name("fault_worker.py"))
 TESTS = Path(__file__).parent
@@ -116,7 +116,7 @@ def tmpfs(path: Path, size: str):
     except (OSError, subprocess.CalledProcessError) as err:
         if IN_CI:
             pytest.fail(f"cannot mount a tmpfs (run as root): {err}")
-        pytest.skip(f"cannot mount a tmpfs (needs root): {err}")
+        skip_unless_ci(f"cannot mount a tmpfs (needs root): {err}")
     try:
         yield path
     finally:
@@ -187,7 +187,7 @@ def test_output_folder_immutable_mid_batch(home, tmp_path):
         assert save_req(host, 4, 0)["ok"]
         res = subprocess.run(["chattr", "+i", str(out)], capture_output=True, check=False)
         if res.returncode != 0:
-            pytest.skip(f"chattr +i is not supported here: {res.stderr!r}")
+            skip_unless_ci(f"chattr +i is not supported here: {res.stderr!r}")
         try:
             reply = save_req(host, 4, 1)
             assert not reply["ok"] and reply["error"]["code"] == "io_error", reply

@@ -17,6 +17,7 @@ import pytest
 import dsexport
 from dsexport import storage
 from dsexport.errors import ForbiddenPath, IoError, NotFound
+from testutil import skip_unless_ci
 
 HOST_DIR = str(Path(dsexport.__file__).resolve().parent.parent)
 
@@ -28,7 +29,7 @@ def impl(request, monkeypatch):
     if request.param == "paths":
         monkeypatch.setattr(storage, "_HAVE_DIR_FD", False)
     elif not storage._HAVE_DIR_FD:
-        pytest.skip("this platform has no dir_fd support")
+        skip_unless_ci("this platform has no dir_fd support")
     return request.param
 
 
@@ -224,7 +225,7 @@ def _unprivileged_python() -> tuple[int | None, str]:
             continue
         if probe.stdout.strip() == "ok":
             return 65534, python
-    pytest.skip("running as root and no Python that user nobody can run")
+    skip_unless_ci("running as root and no Python that user nobody can run")
     raise AssertionError
 
 

@@ -19,6 +19,8 @@ from installer_helpers import (
     ping_as_browser,
 )
 
+from testutil import skip_unless_ci
+
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux install locations")
 
 M = f"{HOST}.json"
@@ -165,7 +167,7 @@ def test_system_install_without_root_fails_clearly():
         if os.geteuid() == 0:
             setpriv = shutil.which("setpriv")
             if not setpriv:
-                pytest.skip("running as root and setpriv is missing: cannot drop privileges")
+                skip_unless_ci("running as root and setpriv is missing: cannot drop privileges")
             prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
         for python in (sys.executable, "/usr/bin/python3"):
             probe = [
@@ -177,7 +179,7 @@ def test_system_install_without_root_fails_clearly():
             if subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0:
                 break
         else:
-            pytest.skip("no Python >= 3.10 with dsexport importable by an unprivileged user")
+            skip_unless_ci("no Python >= 3.10 with dsexport importable by an unprivileged user")
         result = subprocess.run(
             [*prefix, python, "-m", "dsexport", "install", "--system", "--browser", "chromium"],
             env=env,

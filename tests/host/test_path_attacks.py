@@ -340,6 +340,30 @@ def swap_once(sub: Path, parked: Path, target: Path, n: int) -> None:
     time.sleep(0.0005)
 
 
+class Swapping:
+    """A thread running ``swap_once`` on ``sub`` until the ``with`` block ends; ``swaps`` counts
+    the rounds, so a test can check that the race really ran."""
+
+    def __init__(self, sub: Path, parked: Path, target: Path) -> None:
+        self.args = (sub, parked, target)
+        self.swaps = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            swap_once(*self.args, self.swaps)
+            self.swaps += 1
+
+    def __enter__(self) -> Swapping:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
 def test_racing_thread_swaps_a_folder_for_a_symlink_while_saves_run(tree):
     """A thread keeps replacing ``out/sub`` with a link to ``outside`` and back while saves run
     into ``sub/`` (until 50 have landed and 50 were refused): each save either lands inside
@@ -347,20 +371,10 @@ def test_racing_thread_swaps_a_folder_for_a_symlink_while_saves_run(tree):
     out = tree / "out"
     sub, parked = out / "sub", out / "sub.real"
     sub.mkdir()
-    stop = threading.Event()
-    swaps = 0
-
-    def swapper() -> None:
-        nonlocal swaps
-        while not stop.is_set():
-            swap_once(sub, parked, tree / "outside", swaps)
-            swaps += 1
 
     before = snapshot(tree / "outside")
-    t = threading.Thread(target=swapper, daemon=True)
-    t.start()
     ok = refused = 0
-    try:
+    with Swapping(sub, parked, tree / "outside") as race:
         cfg = cfg_for(out)
         for i in range(3000):
             if ok >= 50 and refused >= 50:
@@ -376,10 +390,7 @@ def test_racing_thread_swaps_a_folder_for_a_symlink_while_saves_run(tree):
                 continue
             ok += 1
             assert Path(result.path).is_relative_to(out)
-    finally:
-        stop.set()
-        t.join(10)
-    assert swaps > 10, "the race did not run"
+    assert race.swaps > 10, "the race did not run"
     assert ok > 0 and refused > 0, (ok, refused)
     assert snapshot(tree / "outside") == before
     saved = [p for p in out.rglob("*.png") if p.is_file() and not p.is_symlink()]
@@ -451,19 +462,9 @@ def test_embed_while_a_subfolder_is_swapped_for_a_link(tree, dl):
     sub.mkdir()
     (sub / "cat.png").write_bytes(PNG)
     (tree / "outside" / "cat.png").write_bytes(PNG)
-    stop = threading.Event()
-    swaps = 0
 
-    def swapper() -> None:
-        nonlocal swaps
-        while not stop.is_set():
-            swap_once(sub, parked, tree / "outside", swaps)
-            swaps += 1
-
-    t = threading.Thread(target=swapper, daemon=True)
-    t.start()
     outcomes: dict[str, int] = {}
-    try:
+    with Swapping(sub, parked, tree / "outside") as race:
         # At least 300 rounds, and on until both outcomes were seen: under load the swapper
         # thread can be starved for a while (bounded: 5,000 rounds).
         for i in range(5000):
@@ -477,10 +478,8 @@ def test_embed_while_a_subfolder_is_swapped_for_a_link(tree, dl):
             except DsError as err:
                 assert err.code in ("forbidden_path", "io_error", "not_found"), err
                 outcomes[err.code] = outcomes.get(err.code, 0) + 1
-    finally:
-        stop.set()
-        t.join(10)
-    assert swaps > 10 and outcomes.get("ok") and outcomes.get("forbidden_path"), (swaps, outcomes)
+    assert race.swaps > 10, outcomes
+    assert outcomes.get("ok") and outcomes.get("forbidden_path"), (race.swaps, outcomes)
     assert (tree / "outside" / "cat.png").read_bytes() == PNG
     assert sorted(p.name for p in (tree / "outside").iterdir()) == ["cat.png", "victim.png"]
 
@@ -582,27 +581,14 @@ def test_embed_never_copies_a_file_from_outside_into_the_allowed_folder(tree, dl
     assert png_image_stream(mine) != png_image_stream(theirs)
     (sub / "cat.png").write_bytes(mine)
     (tree / "outside" / "cat.png").write_bytes(theirs)
-    stop = threading.Event()
-    swaps = 0
 
-    def swapper() -> None:
-        nonlocal swaps
-        while not stop.is_set():
-            swap_once(sub, parked, tree / "outside", swaps)
-            swaps += 1
-
-    t = threading.Thread(target=swapper, daemon=True)
-    t.start()
-    try:
+    with Swapping(sub, parked, tree / "outside") as race:
         for i in range(int(os.environ.get("DSEXPORT_RACE_ROUNDS", "3000"))):
             with contextlib.suppress(DsError):
                 pipeline.embed_file(
                     sub / "cat.png", {"prompt": f"p{i}"}, allowed_roots=[dl], config=cfg_for(dl)
                 )
-    finally:
-        stop.set()
-        t.join(10)
-    assert swaps > 10
+    assert race.swaps > 10
     for f in dl.rglob("cat.png"):
         if f.parent != dl:  # the dl fixture's own cat.png is another image
             held = png_image_stream(f.read_bytes())

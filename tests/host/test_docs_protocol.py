@@ -67,7 +67,8 @@ _OTHER_NAMES = {
 
 
 def test_the_limits_table_matches_what_ping_reports(home):
-    from dsexport.native.handlers import Request, Session, ping
+    from dsexport.native.handlers.ping import ping
+    from dsexport.native.session import Request, Session
 
     reported = ping(Request(1, "ping", {}), Session())["limits"]
     rows = re.findall(r"^\| `([a-z_]+)` \| ([\d,]+)", section("2. Limits"), re.M)

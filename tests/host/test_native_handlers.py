@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dsexport.errors import BadRequest
-from dsexport.native.handlers import _base64, reveal_commands
+from dsexport.native.handlers.fields import decode_base64 as _base64
+from dsexport.native.handlers.reveal import reveal_commands
 
 FILE = Path("/home/ana/Pictures/DeepSeek/2026-11-25/a, b & c;$(x).png")
 

@@ -30,7 +30,8 @@ from typing import IO, Any
 
 from dsexport.errors import BadFrame, BadRequest, DsError, UnknownRequest
 from dsexport.native import framing
-from dsexport.native.handlers import HANDLERS, Request, Session
+from dsexport.native.handlers import HANDLERS
+from dsexport.native.session import Request, Session
 
 
 class _LazyLog:

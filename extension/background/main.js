@@ -8,6 +8,7 @@ import { embedDownload, onDownloadChanged, onDownloadCreated, refreshAutoCapture
 import { hostStatus, onMessage } from "./handlers.js";
 import { createMenus, onCommand, onMenuClicked } from "./menus.js";
 import { saveImage, saveTab, scanTab } from "./save.js";
+import { restoreDownloadUi } from "./staging.js";
 
 // The same functions the UI calls, for tests and automation (docs: notes/extension-contract.md).
 globalThis.dsexport = Object.freeze({ scanTab, saveTab, saveImage, hostStatus, embedDownload });
@@ -15,6 +16,9 @@ globalThis.dsexport = Object.freeze({ scanTab, saveTab, saveImage, hostStatus, e
 function quietly(promise) {
   Promise.resolve(promise).catch(() => {});
 }
+
+// A background stopped mid-batch left the browser's download UI hidden; a new one runs no batch.
+quietly(restoreDownloadUi());
 
 api.runtime.onMessage.addListener(onMessage);
 

@@ -1,5 +1,6 @@
-// The save engine behind every button: scan the tab, read each image's bytes through the page
-// adapter, hand them to the host one by one, and report progress and a summary.
+// The save engine behind every button: scan the tab, have the browser download each image out of
+// sight (staging.js) or read its bytes through the page adapter, hand them to the host without
+// waiting for one reply before the next request, and report progress and a summary.
 // Shapes: notes/extension-contract.md (scanTab, saveTab, saveImage).
 import { api, isDeepSeekUrl } from "../shared/browser.js";
 import { DsExtError, FATAL_CODES, toErrorJson } from "../shared/errors.js";
@@ -9,7 +10,19 @@ import { showCount } from "./badge.js";
 import { dirName, findImageByUrl, urlsOf } from "./match.js";
 import { NativeSession, sendImage } from "./native.js";
 import { fetchImageBytes, scanTab as adapterScanTab } from "./scan.js";
-import { STAGE_AHEAD, canStage, loadSavePromptSeen, releaseStaged, savePromptSeen, stageDownload, stagingAvailable, stagingBusy, sweepStaged } from "./staging.js";
+import {
+  STAGE_AHEAD,
+  canStage,
+  eraseStaged,
+  loadSavePromptSeen,
+  releaseStaged,
+  savePromptSeen,
+  stageDownload,
+  stagingAvailable,
+  stagingBusy,
+  sweepStaged,
+  withDownloadUiHidden,
+} from "./staging.js";
 import { KEYS, getSession, rememberHostConfig, setSession } from "./state.js";
 
 const LOSSY_FORMATS = new Set(["jpeg", "webp", "avif"]);
@@ -118,34 +131,83 @@ const NO_FALLBACK = new Set(["io_error", "bad_config"]);
 
 function fallsBack(err) {
   const code = err?.code;
-  // host_exited: up to PIPELINE_DEPTH requests were waiting at a host that died; each is sent
-  // again to a new host (a repeat is reported as a duplicate, never saved twice).
+  // host_exited: requests were waiting at a host that died; each is sent again to a new host
+  // (a repeat is reported as a duplicate, never saved twice).
   if (code === "host_exited") return true;
   return !(typeof code === "string" && (code.startsWith("host_") || NO_FALLBACK.has(code)));
 }
 
 /**
- * One batch through one host connection. Images the browser can download itself are staged
- * (staging.js) up to STAGE_AHEAD ahead of the host, so downloads overlap the host's saves, and
- * up to PIPELINE_DEPTH requests wait at the host, so it does not idle while a reply and the next
- * request cross the browser (several milliseconds each on a busy machine). Requests are posted in item order and the host answers in order, so names,
- * duplicates and the summary keep the order of the page. Any other image, and any staged one
- * that fails short of a host failure, goes the old way (read here, sent as base64), alone.
+ * Requests waiting at the host at once. The host saves several images in parallel and answers in
+ * request order, so names, duplicates and the summary keep the order of the page.
  */
-const PIPELINE_DEPTH = 4;
+const PIPELINE_DEPTH = 16;
 
-/** Starts the host process and its ping at once, so it starts up while the page is scanned. */
+/** Images read the old way (fetched here, sent as base64) at once, until their request is posted. */
+const READ_AHEAD = 4;
+
+/** Raw bytes of images sent the old way that may wait at the host at once (memory, both sides). */
+const SEND_BYTES = 32 * 1024 * 1024;
+
+/** A counting semaphore: take(n) waits until n units are free (or all are, for n above the size). */
+class Gate {
+  #free;
+  #size;
+  #waiting = [];
+
+  constructor(size) {
+    this.#size = size;
+    this.#free = size;
+  }
+
+  async take(n = 1) {
+    const want = Math.min(n, this.#size);
+    if (!this.#waiting.length && this.#free >= want) {
+      this.#free -= want;
+      return want;
+    }
+    await new Promise((resolve) => this.#waiting.push({ want, resolve }));
+    return want;
+  }
+
+  give(n = 1) {
+    this.#free += n;
+    while (this.#waiting.length && this.#free >= this.#waiting[0].want) {
+      const { want, resolve } = this.#waiting.shift();
+      this.#free -= want;
+      resolve();
+    }
+  }
+}
+
+/** Starts the host process and its ping at once, so it starts up while the page is scanned;
+ * `prepare` has it load the save engine and open the catalog before the first save arrives. */
 function connectHost() {
   const session = new NativeSession();
-  const ping = session.request("ping");
+  const ping = session.request("ping", { prepare: true });
   ping.catch(() => {}); // awaited by saveItems; with nothing to save nobody waits for it
   return { session, ping };
 }
 
+/**
+ * One batch through one host connection. Images the browser can download itself are staged
+ * (staging.js): their downloads start at once, before the host has answered, and each goes to the
+ * host (save_download) as soon as it is complete. Any other image, and any staged one that fails
+ * short of a host failure, is read here and sent as base64, a few at a time. Requests are not
+ * held back waiting for replies: up to PIPELINE_DEPTH wait at the host.
+ */
 async function saveItems(tabId, items, conversation, options, failedBefore, tab, host) {
   const total = items.length + failedBefore.length;
   const summary = { total, saved: [], duplicates: 0, failed: [...failedBefore], folder: null };
   if (!items.length) return summary;
+  await loadSavePromptSeen();
+  const staging = stagingPlan(items, tab);
+  const batch = () => runBatch(tabId, items, conversation, options, summary, host, staging);
+  return staging.enabled ? withDownloadUiHidden(batch) : batch();
+}
+
+async function runBatch(tabId, items, conversation, options, summary, host, staging) {
+  const { total } = summary;
   const hostOptions = hostOptionsFor(options);
   let session = host.session;
   // After a host exits, the next request goes to a new one; every connection is closed at the end.
@@ -157,63 +219,87 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
     }
     return session;
   };
-  const ping = await host.ping;
-  await loadSavePromptSeen();
-  const stager = stagingPlan(items, tab);
-  if (stager.enabled) await sweepStaged();
-  await rememberHostConfig(ping.config);
-  summary.folder = typeof ping.config?.output_dir === "string" ? ping.config.output_dir : null;
-  let done = failedBefore.length;
-  let stopped = null;
-
-  const readAndSend = async (item, request) => {
-    const bytes = await readBytes(tabId, item);
-    return sendImage(live(), bytes, {
-      ...request,
-      mime: item.kind === "diagram" ? "image/svg+xml" : dataUrlMime(item.src),
-      limits: ping.limits ?? {},
-      onBytes: (sent, all) => emitProgress(tabId, done, total, item.id, all ? sent / all : 0),
-    });
+  const depth = new Gate(PIPELINE_DEPTH);
+  const post = async (type, fields) => {
+    await depth.take();
+    try {
+      return await live().request(type, fields);
+    } finally {
+      depth.give();
+    }
   };
-
-  // outcomes[i] resolves to {result} or {error}, never rejects.
-  const outcomes = [];
-  let previousPosted = Promise.resolve();
-  for (const [index, item] of items.entries()) {
-    let posted;
-    const postedNow = new Promise((resolve) => {
-      posted = resolve;
-    });
-    const turn = previousPosted;
-    previousPosted = postedNow;
-    outcomes.push(
-      (async () => {
-        try {
-          await turn;
-          if (index >= PIPELINE_DEPTH) await outcomes[index - PIPELINE_DEPTH];
-          if (stopped) return { error: stopped };
-          stager.startUpTo(index + 1 + STAGE_AHEAD);
-          const request = {
-            metadata: metadataFor(item, conversation),
-            options: { ...hostOptions, index: index + 1 },
-            url: cleanHttpUrl(item.src ?? ""),
-          };
-          const reply = await stager.post(index, live(), request);
-          if (reply === null) return { result: await readAndSend(item, request) };
-          posted();
-          return { result: (await reply) ?? (await readAndSend(item, request)) };
-        } catch (err) {
-          const error = toErrorJson(err);
-          // Set before this item's turn passes on, so no later item is tried after it.
-          if (FATAL_CODES.has(error.code)) stopped ??= error;
-          return { error };
-        } finally {
-          posted();
-        }
-      })(),
-    );
-  }
+  staging.start();
+  let answered = false;
   try {
+    const ping = await host.ping;
+    answered = true;
+    await rememberHostConfig(ping.config);
+    summary.folder = typeof ping.config?.output_dir === "string" ? ping.config.output_dir : null;
+    let done = summary.failed.length;
+    let stopped = null;
+    const reading = new Gate(READ_AHEAD);
+    const sending = new Gate(SEND_BYTES);
+    const retrying = new Gate(1);
+
+    const readAndSend = async (item, request) => {
+      await reading.take();
+      let bytes;
+      let sent;
+      const send = () =>
+        sendImage(live(), bytes, {
+          ...request,
+          mime: item.kind === "diagram" ? "image/svg+xml" : dataUrlMime(item.src),
+          limits: ping.limits ?? {},
+          onBytes: (part, all) => emitProgress(tabId, done, total, item.id, all ? part / all : 0),
+        });
+      try {
+        if (stopped) throw new DsExtError(stopped.code, stopped.message);
+        bytes = await readBytes(tabId, item);
+        const held = await sending.take(bytes.length);
+        await depth.take();
+        // sendImage posts its (first) request before it returns; the reply comes later. A host
+        // that exited with it unanswered gets it again, once, through a new one, alone: if this
+        // image is what makes the host exit, the others waiting with it do not fail with it.
+        sent = send()
+          .catch(async (err) => {
+            if (err?.code !== "host_exited") throw err;
+            await retrying.take();
+            try {
+              return await send();
+            } finally {
+              retrying.give();
+            }
+          })
+          .finally(() => {
+            depth.give();
+            sending.give(held);
+          });
+      } finally {
+        reading.give();
+      }
+      return sent;
+    };
+
+    // outcomes[i] resolves to {result} or {error}, never rejects.
+    const outcomes = items.map(async (item, index) => {
+      try {
+        if (stopped) return { error: stopped };
+        const request = {
+          metadata: metadataFor(item, conversation),
+          options: { ...hostOptions, index: index + 1 },
+          url: cleanHttpUrl(item.src ?? ""),
+        };
+        const staged = await staging.save(index, request, post);
+        if (staged) return { result: staged };
+        if (stopped) return { error: stopped };
+        return { result: await readAndSend(item, request) };
+      } catch (err) {
+        const error = toErrorJson(err);
+        // No later image is tried after a failure that every one would meet.
+        if (FATAL_CODES.has(error.code)) stopped ??= error;
+        return { error };
+      }
+    });
     for (const [index, item] of items.entries()) {
       emitProgress(tabId, done, total, item.id);
       const { result, error } = await outcomes[index];
@@ -225,22 +311,32 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
       }
       done += 1;
     }
+    await staging.finish(live);
+    if (options.zip && summary.saved.length) {
+      summary.zip = await bundle(live(), summary, conversation);
+    }
   } finally {
-    await stager.abandon();
-  }
-  if (options.zip && summary.saved.length) {
-    summary.zip = await bundle(live(), summary, conversation);
+    // Once only; without a host that answered there is nobody to remove the empty folder.
+    await staging.finish(answered ? live : null);
+    for (const each of sessions) each.close();
   }
   emitProgress(tabId, total, total, null);
-  for (const each of sessions) each.close();
   if (!summary.folder && summary.saved.length) summary.folder = dirName(summary.saved[0].path);
   return summary;
 }
 
+function deferred() {
+  let resolve;
+  const promise = new Promise((yes) => {
+    resolve = yes;
+  });
+  return { promise, resolve };
+}
+
 /**
- * Which items of a batch are staged, and their downloads. post(index, session, request) → null
- * when the item must be read the old way, else (once the request is posted) a promise of the
- * host's SaveResult, or of null when the staged save failed in a way the old way may not.
+ * Which items of a batch are staged, and their downloads. start() begins them (up to STAGE_AHEAD
+ * ahead of the host); save(index, request, post) → the host's SaveResult, or null when the item
+ * must be read the old way; finish(live) deletes and erases what is left once the batch is over.
  */
 function stagingPlan(items, tab) {
   let pageOrigin = null;
@@ -252,97 +348,116 @@ function stagingPlan(items, tab) {
   // An incognito tab's downloads would land in the normal profile's list and cookie jar.
   let enabled = stagingAvailable() && tab?.incognito !== true && !savePromptSeen();
   const staged = items.map((item) => enabled && canStage(item, pageOrigin));
-  const downloads = new Array(items.length).fill(null);
-  const releases = new Set();
+  enabled = enabled && staged.includes(true);
+  const planned = enabled;
+  const ready = staged.map((yes) => (yes ? deferred() : null));
+  const downloads = [];
+  const done = new Set(); // completed downloads the host has taken (and deleted)
+  const leftover = new Set(); // completed downloads whose file the host did not delete
   let next = 0;
-  let wanted = 0;
-  const lastStaged = staged.lastIndexOf(true);
+  let running = 0;
   // The first download goes alone until the browser has named its file: if the user has the
   // browser ask where to save each download, that is one Save As dialog, not STAGE_AHEAD.
   let probe = "todo"; // → "running" → "done"
 
-  function startUpTo(end) {
-    wanted = Math.max(wanted, end);
-    if (!enabled || probe === "running") return;
-    for (; next < Math.min(wanted, items.length); next++) {
-      if (!staged[next]) continue;
-      let started;
-      if (probe === "todo") {
-        probe = "running";
-        started = stageDownload(items[next].src, {
-          onNamed: (inStaging) => {
+  function disable() {
+    enabled = false;
+  }
+
+  function pump() {
+    if (probe === "running") return;
+    while (next < items.length && (!enabled || running < STAGE_AHEAD)) {
+      const index = next++;
+      if (!staged[index]) continue;
+      if (!enabled) {
+        ready[index].resolve(null);
+        continue;
+      }
+      running += 1;
+      const first = probe === "todo";
+      if (first) probe = "running";
+      const named = (inStaging) => {
+        probe = "done";
+        if (!inStaging) disable();
+        pump();
+      };
+      const download = stageDownload(items[index].src, first ? { onNamed: named } : {});
+      downloads.push(download);
+      download.then(
+        (item) => ready[index].resolve(item),
+        () => {
+          running -= 1;
+          ready[index].resolve(null);
+          if (first && probe === "running") {
             probe = "done";
-            if (!inStaging) enabled = false;
-            startUpTo(wanted);
-          },
-        });
-        started.catch(() => {
-          if (probe !== "running") return;
-          probe = "done";
-          if (savePromptSeen()) enabled = false;
-          startUpTo(wanted);
-        });
-      } else {
-        started = stageDownload(items[next].src);
-      }
-      started.catch(() => {}); // awaited in post(); a failure there means "the old way"
-      downloads[next] = started;
-      if (probe === "running") {
-        next += 1;
-        return;
-      }
+            if (savePromptSeen()) disable();
+          }
+          pump();
+        },
+      );
+      if (first) return;
     }
   }
 
-  function release(id, removeFile) {
-    // Off the critical path: erasing the list entry must not delay the next request.
-    const done = releaseStaged(id, { removeFile }).finally(() => releases.delete(done));
-    releases.add(done);
-  }
-
-  async function post(index, session, request) {
-    const pending = downloads[index];
-    downloads[index] = null;
-    if (!pending) return null;
-    let item;
+  async function save(index, request, post) {
+    if (!ready[index]) return null;
+    const item = await ready[index].promise;
+    if (!item) return null;
     try {
-      item = await pending;
-    } catch {
-      return null;
-    }
-    if (!enabled) {
-      release(item.id, true);
-      return null;
-    }
-    const fields = { path: item.filename, metadata: request.metadata, options: request.options };
-    if (request.url) fields.url = request.url;
-    // The last staged image of the batch may take the empty staging folder with it, unless
-    // another batch is downloading into it.
-    if (index === lastStaged && !stagingBusy({ except: item.id })) fields.cleanup = true;
-    return session.request("save_download", fields).then(
-      (result) => {
-        release(item.id, result.removed !== true);
+      if (!enabled) {
+        leftover.add(item);
+        return null;
+      }
+      const fields = { path: item.filename, metadata: request.metadata, options: request.options };
+      if (request.url) fields.url = request.url;
+      try {
+        const result = await post("save_download", fields);
+        (result.removed === true ? done : leftover).add(item);
         return result;
-      },
-      (err) => {
-        release(item.id, true);
+      } catch (err) {
+        leftover.add(item);
         if (!fallsBack(err)) throw err;
         // An older host, or a download folder the host may not touch: the rest go the old way.
-        if (err?.code === "unknown_request" || err?.code === "forbidden_path") enabled = false;
+        if (err?.code === "unknown_request" || err?.code === "forbidden_path") disable();
         return null;
-      },
-    );
+      }
+    } finally {
+      running -= 1;
+      pump();
+    }
   }
 
-  /** Delete what was downloaded for items that will not be saved, and wait for every release. */
-  async function abandon() {
-    const left = downloads.filter(Boolean);
-    downloads.fill(null);
-    await Promise.all(left.map((pending) => pending.then((item) => releaseStaged(item.id, { removeFile: true }), () => {})));
-    await Promise.all([...releases]);
+  /** Once the batch is over: delete what the host did not, erase every entry, and remove the
+   * staging folder when it is empty and no other batch downloads into it. */
+  let finished = false;
+  async function finish(live) {
+    if (!planned || finished) return;
+    finished = true;
+    disable();
+    pump();
+    const settled = await Promise.allSettled(downloads);
+    const completed = settled.filter((s) => s.status === "fulfilled").map((s) => s.value);
+    for (const item of completed) if (!done.has(item)) leftover.add(item);
+    await Promise.all([...leftover].map((item) => releaseStaged(item.id, { removeFile: true })));
+    await eraseStaged([...done]);
+    if (live && completed.length && !stagingBusy()) {
+      const folder = completed[0].filename.replace(/[\\/][^\\/]*$/, "");
+      await live()
+        .request("clean_staging", { folder })
+        .catch(() => {}); // an older host leaves the empty folder; nothing is lost
+    }
   }
 
-  return { enabled, startUpTo, post, abandon };
+  return {
+    enabled: planned,
+    start: () => {
+      if (!planned) return;
+      pump();
+      sweepStaged().catch(() => {});
+    },
+    save,
+    finish,
+  };
 }
 
 /**

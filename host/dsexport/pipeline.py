@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -153,19 +154,27 @@ def _load_config(config):
 
 
 def _probe(data: memoryview):
+    """→ (format name, container module, ImageInfo, layout): ``layout`` is the container's
+    structure, walked and checked once for the whole save where the module takes it
+    (``SPLIT_ONCE``), else ``None``."""
     from dsexport.formats import FORMATS
     from dsexport.sniff import sniff
 
     name = sniff(data)
     module = FORMATS[name]
-    info = module.probe(data)
+    layout = module.split(data) if getattr(module, "SPLIT_ONCE", False) else None
+    info = module.probe(data, **_with_layout(layout))
     if info.width and info.height and info.width * info.height > MAX_PIXELS:
         msg = (
             f"image claims to be {info.width}x{info.height} pixels, more than the "
             f"{MAX_PIXELS} allowed (decompression bomb guard)"
         )
         raise CorruptImage(msg)
-    return name, module, info
+    return name, module, info, layout
+
+
+def _with_layout(layout) -> dict[str, Any]:
+    return {} if layout is None else {"layout": layout}
 
 
 def _now() -> datetime:
@@ -194,7 +203,7 @@ class _Embedded:
     warnings: tuple[str, ...]
 
 
-def _embed(module, data, info, meta: Metadata, fields: Sequence[str]) -> _Embedded:
+def _embed(module, data, info, meta: Metadata, fields: Sequence[str], layout=None) -> _Embedded:
     """Insert ``meta`` (limited to ``fields``) into ``data`` at container level, or explain why
     the file has to stay untouched and carry a sidecar instead."""
     from dsexport import conventions
@@ -210,9 +219,9 @@ def _embed(module, data, info, meta: Metadata, fields: Sequence[str]) -> _Embedd
             ),
         )
     try:
-        existing = module.extract(data)
+        existing = module.extract(data, **_with_layout(layout))
         payload = conventions.build_payload(shown, existing, fmt=module.NAME)
-        parts = module.embed(data, payload)
+        parts = module.embed(data, payload, **_with_layout(layout))
     except UnsupportedFormat as err:
         # Containers we cannot edit losslessly (AVIF): keep the bytes, use a sidecar.
         return _Embedded([data], "sidecar", (f"{err}; the file was kept byte for byte",))
@@ -253,7 +262,7 @@ def save_image(
     meta = _coerce_metadata(metadata)
     now = _now()
     with _open_source(source) as data:
-        src_name, src_module, info = _probe(data)
+        src_name, src_module, info, layout = _probe(data)
         sha = hashlib.sha256(data).hexdigest()
         meta = _complete(meta, sha256=sha, info=info, now=now)
         target = opts.format or cfg.format
@@ -263,6 +272,7 @@ def save_image(
                 warnings.append("SVG diagrams are kept as SVG")
             out_name, out_module, out_data, out_info = src_name, src_module, data, info
         else:
+            layout = None  # the layout is the source's; the output is new bytes
             from dsexport import convert
             from dsexport.formats import FORMATS
 
@@ -287,6 +297,7 @@ def save_image(
             now=now,
             fmt=out_name,
             warnings=warnings,
+            layout=layout,
         )
 
 
@@ -320,7 +331,9 @@ def _ensure_output_folder(root: Path) -> None:
         raise IoError(msg) from err
 
 
-def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings) -> SaveResult:
+def _store(
+    module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings, layout=None
+) -> SaveResult:
     from dsexport import naming
 
     root = Path(opts.output_dir or cfg.output_dir).expanduser()
@@ -339,30 +352,53 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
 
     published: _Published | None = None
     catalog_trouble: tuple[str, ...] = ()
+
+    def duplicate(existing: str) -> SaveResult:
+        return SaveResult(
+            path=existing,
+            format=fmt,
+            bytes_written=0,
+            sha256=meta.sha256 or "",
+            duplicate=True,
+            width=info.width,
+            height=info.height,
+        )
+
+    def row(published: _Published) -> dict[str, Any]:
+        return {
+            "path": str(published.path),
+            "sha256": meta.sha256,
+            "format": fmt,
+            "size": published.written,
+            "metadata": meta,
+            "source": opts.source or "api",
+        }
+
     try:
-        with _catalog_lock() as catalog:
-            if catalog is not None:
-                existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
-                if existing:
-                    return SaveResult(
-                        path=existing,
-                        format=fmt,
-                        bytes_written=0,
-                        sha256=meta.sha256 or "",
-                        duplicate=True,
-                        width=info.width,
-                        height=info.height,
-                    )
-            published = _publish(module, data, info, meta, fields, sidecars, root, relpath)
-            if catalog is not None:
-                catalog.add(
-                    path=str(published.path),
-                    sha256=meta.sha256,
-                    format=fmt,
-                    size=published.written,
-                    metadata=meta,
-                    source=opts.source or "api",
+        batch = _active_batch()
+        _tickets.last = None
+        if batch is not None:
+            # Other threads save meanwhile; this image is claimed, so a second save of it
+            # waits for this one and then finds its row.
+            with batch.slot(meta.sha256, fmt, str(root)) as slot:
+                if slot.existing:
+                    return duplicate(slot.existing)
+                published = _publish(
+                    module, data, info, meta, fields, sidecars, root, relpath, layout
                 )
+                slot.record(**row(published))
+            _tickets.last = slot.ticket
+        else:
+            with _catalog_lock() as catalog:
+                if catalog is not None:
+                    existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
+                    if existing:
+                        return duplicate(existing)
+                published = _publish(
+                    module, data, info, meta, fields, sidecars, root, relpath, layout
+                )
+                if catalog is not None:
+                    catalog.add(**row(published))
     except sqlite3.Error as err:
         # The catalog only deduplicates: a full disk or a broken database must not fail a save.
         # Failing before the write, save without it; failing after, the file is saved whole and
@@ -372,7 +408,7 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
             "again may give a second copy. Free some space, then run 'dsexport reindex'",
         )
         if published is None:
-            published = _publish(module, data, info, meta, fields, sidecars, root, relpath)
+            published = _publish(module, data, info, meta, fields, sidecars, root, relpath, layout)
     metadata_in = published.embedded.metadata_in
     if metadata_in == "file" and published.sidecars:
         metadata_in = "both"
@@ -397,11 +433,13 @@ class _Published:
     embedded: _Embedded
 
 
-def _publish(module, data, info, meta, fields, sidecars, root: Path, relpath: str) -> _Published:
+def _publish(
+    module, data, info, meta, fields, sidecars, root: Path, relpath: str, layout=None
+) -> _Published:
     """Embed, write the image under a new name, then its sidecars."""
     from dsexport import storage
 
-    embedded = _embed(module, data, info, meta, fields)
+    embedded = _embed(module, data, info, meta, fields, layout)
     if embedded.metadata_in == "sidecar":
         sidecars = sidecars | {"json"}
     path = storage.write_new(root, relpath, embedded.parts)
@@ -432,43 +470,72 @@ def _write_sidecars(root: Path, image: Path, meta: Metadata, kinds: set[str]) ->
     return written
 
 
-_held_catalog: tuple[int, Any] | None = None
-"""(thread id, Catalog) while ``held_catalog()`` is active."""
+_batch: Any = None
+"""The ``catalog.batch.SaveBatch`` of an active ``save_batch()`` block."""
+
+_tickets = threading.local()
 
 
 @contextmanager
-def held_catalog():
-    """Let the saves made inside this block (on this thread) share one catalog connection.
+def save_batch():
+    """Let the saves made inside this block, from any thread, share one catalog connection and
+    one write transaction at a time (``catalog.batch.SaveBatch``); the native host keeps one per
+    connection and saves several images at once.
 
-    The native host holds one per connection: opening and closing the catalog for every image
-    costs a WAL checkpoint (fsyncs of the log and the database) each time, which was most of a
-    50-image batch's host time on a busy disk. Commits stay durable: the held connection runs
-    with ``synchronous = FULL``, so each save's commit is fsynced (one fsync of the WAL).
+    Opening and closing the catalog for every image costs a WAL checkpoint each time, and a
+    commit per image an fsync of the log. Rows stay durable: the connection runs with
+    ``synchronous = FULL``, and a save's row is durable once ``take_ticket().wait()`` returns,
+    at the latest when the block ends. Yields the batch, or ``None`` when the catalog cannot be
+    opened (each save then tries to open it itself, as without this block).
     """
-    global _held_catalog
+    global _batch
     import sqlite3
-    import threading
 
-    if _held_catalog is not None:
-        yield
+    if _batch is not None:
+        yield _batch
         return
     catalog = None
     try:
         from dsexport.catalog import open_catalog
+        from dsexport.catalog.batch import SaveBatch
 
-        catalog = open_catalog()
+        catalog = open_catalog(threads=True)
         catalog.connection.execute("PRAGMA synchronous = FULL")
     except (sqlite3.Error, OSError):
         if catalog is not None:
             catalog.close()
-        yield  # each save tries to open it itself, as without this block
+        yield None
         return
-    _held_catalog = (threading.get_ident(), catalog)
+    batch = SaveBatch(catalog)
+    _batch = batch
     try:
-        yield
+        yield batch
     finally:
-        _held_catalog = None
-        catalog.close()
+        _batch = None
+        try:
+            batch.flush()
+        except sqlite3.Error:
+            pass  # each waiting save was told; the files themselves are saved
+        finally:
+            catalog.close()
+
+
+def take_ticket():
+    """The ``catalog.batch.Ticket`` of this thread's last save in a ``save_batch()`` block (once;
+    ``None`` if it recorded nothing): ``ticket.wait()`` returns when its row is durable."""
+    ticket = getattr(_tickets, "last", None)
+    _tickets.last = None
+    return ticket
+
+
+def _active_batch():
+    batch = _batch
+    if batch is None:
+        return None
+    from dsexport.catalog.db import default_path
+
+    # Only while it is still the catalog a fresh open would use (HOME/XDG may change).
+    return batch if Path(batch.catalog.path) == default_path() else None
 
 
 @contextmanager
@@ -476,17 +543,12 @@ def _catalog_lock():
     """Hold the catalog's cross-process save lock, so two hosts saving the same image at once
     save it exactly once. A broken catalog must not stop saving: it only costs deduplication."""
     import sqlite3
-    import threading
 
-    held = _held_catalog
-    if held is not None and held[0] == threading.get_ident():
-        from dsexport.catalog.db import default_path
-
-        # Only while it is still the catalog a fresh open would use (HOME/XDG may change).
-        if Path(held[1].path) == default_path():
-            with held[1].save_lock():
-                yield held[1]
-            return
+    batch = _active_batch()
+    if batch is not None:
+        with batch.exclusive() as catalog:
+            yield catalog
+        return
     try:
         from dsexport.catalog import open_catalog
 
@@ -527,11 +589,11 @@ def embed_file(
         raise ForbiddenPath(msg)
     now = _now()
     with _open_source(target, within=roots) as data:
-        _name, module, info = _probe(data)
+        _name, module, info, layout = _probe(data)
         sha = hashlib.sha256(data).hexdigest()
         meta = _complete(meta, sha256=sha, info=info, now=now)
         fields = tuple(cfg.embed_fields)
-        embedded = _embed(module, data, info, meta, fields)
+        embedded = _embed(module, data, info, meta, fields, layout)
         metadata_in, warnings = embedded.metadata_in, embedded.warnings
         written = _size(embedded.parts)  # not target.stat(): see _store
         if metadata_in == "file":
@@ -581,8 +643,8 @@ def inspect(source: Source) -> Inspection:
     from dsexport import conventions
 
     with _open_source(source) as data:
-        name, module, info = _probe(data)
-        raw = module.extract(data)
+        name, module, info, layout = _probe(data)
+        raw = module.extract(data, **_with_layout(layout))
     result = conventions.read(raw)
     fields: dict[str, Any] = {
         "text": dict(raw.text),

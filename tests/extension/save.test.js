@@ -33,11 +33,20 @@ globalThis.chrome = {
       connections += 1;
       const onMessage = [];
       const onDisconnect = [];
+      const waiting = [];
       const port = {
         onMessage: { addListener: (fn) => onMessage.push(fn) },
         onDisconnect: { addListener: (fn) => onDisconnect.push(fn) },
         postMessage(message) {
           const reply = hostGone ? "exit" : host(message);
+          if (reply === "hold") {
+            waiting.push(message);
+            return;
+          }
+          if (reply === "release") {
+            for (const m of [...waiting.splice(0), message]) setTimeout(() => onMessage.forEach((fn) => fn(goodHost(m))), 1);
+            return;
+          }
           setTimeout(() => {
             if (reply === "exit") {
               chrome.runtime.lastError = { message: hostGone ?? "Native host has exited." };
@@ -143,7 +152,7 @@ describe("saveTab", () => {
     ]);
   });
 
-  it("reconnects once the host process has exited", async () => {
+  it("sends what a host that exited left unanswered once more, to a new host", async () => {
     let exited = false;
     host = (m) => {
       if (m.type === "save" && !exited) {
@@ -153,9 +162,30 @@ describe("saveTab", () => {
       return goodHost(m);
     };
     const summary = await save.saveTab(7, {});
-    assert.deepEqual(summary.failed.map((f) => [f.id, f.code]), [["a1", "host_exited"]]);
-    assert.deepEqual(summary.saved.map((s) => s.id), ["a2", "a3"]);
+    assert.deepEqual(summary.failed, []);
+    assert.deepEqual(summary.saved.map((s) => s.id), ["a1", "a2", "a3"]);
     assert.equal(connections, 2);
+  });
+
+  it("an image that makes every host exit fails alone", async () => {
+    host = (m) => (m.type === "save" && m.metadata.prompt === "dup" ? "exit" : goodHost(m));
+    const summary = await save.saveTab(7, {});
+    assert.deepEqual(summary.failed.map((f) => [f.id, f.code]), [["a2", "host_exited"]]);
+    assert.deepEqual(summary.saved.map((s) => s.id), ["a1", "a3"]);
+  });
+
+  it("posts the next images without waiting for a reply", async () => {
+    // This host answers nothing until three saves are waiting: a client that waited for each
+    // reply before sending the next request would never finish.
+    const held = [];
+    host = (m) => {
+      if (m.type !== "save") return goodHost(m);
+      held.push(m);
+      return held.length < 3 ? "hold" : "release";
+    };
+    const summary = await save.saveTab(7, {});
+    assert.equal(summary.saved.length, 3);
+    assert.equal(held.length, 3);
   });
 
   it("throws when the host is missing, before touching any image", async () => {

@@ -374,18 +374,21 @@ def default_path() -> Path:
     return paths.data_dir() / CATALOG_FILENAME
 
 
-def open_catalog(path: str | os.PathLike | None = None) -> Catalog:
-    """Open the catalog, creating or migrating it; ``path`` defaults to the data folder."""
+def open_catalog(path: str | os.PathLike | None = None, *, threads: bool = False) -> Catalog:
+    """Open the catalog, creating or migrating it; ``path`` defaults to the data folder.
+
+    ``threads``: the connection may be used from several threads (one at a time; the caller
+    serialises, as ``catalog.batch.SaveBatch`` does)."""
     target = Path(os.fspath(path)) if path is not None else default_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return Catalog(_connect(target), target)
+        return Catalog(_connect(target, threads=threads), target)
     except sqlite3.DatabaseError as err:
         if not _is_corrupt(err):
             raise
         aside = _move_aside(target)
         log.warning("catalog %s was unreadable (%s); moved to %s", target, err, aside)
-        return Catalog(_connect(target), target)
+        return Catalog(_connect(target, threads=threads), target)
 
 
 class Catalog:
@@ -424,6 +427,33 @@ class Catalog:
             raise
         else:
             self._conn.execute("COMMIT")
+        finally:
+            self._in_lock = False
+
+    # -- a write transaction held across calls (the batching API behind catalog.batch)
+
+    def begin_write(self) -> None:
+        """Take the write lock (``BEGIN IMMEDIATE``, waiting up to ``BUSY_TIMEOUT_MS`` for other
+        processes) and keep it until ``commit()`` or ``rollback()``; ``add`` and the other
+        changes made meanwhile join this transaction, as inside ``save_lock``."""
+        if self._in_lock:
+            msg = "a write transaction is already open"
+            raise RuntimeError(msg)
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._in_lock = True
+
+    def commit(self) -> None:
+        """End the transaction ``begin_write`` opened, keeping its changes."""
+        try:
+            self._conn.execute("COMMIT")
+        finally:
+            self._in_lock = self._conn.in_transaction
+
+    def rollback(self) -> None:
+        """End the transaction ``begin_write`` opened, dropping its changes."""
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
         finally:
             self._in_lock = False
 
@@ -623,9 +653,14 @@ class Catalog:
 # --- connection and migrations ----------------------------------------------------------------
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, threads: bool = False) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so save_lock means what it says.
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn = sqlite3.connect(
+        path,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        check_same_thread=not threads,
+    )
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

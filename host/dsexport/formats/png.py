@@ -47,6 +47,13 @@ MAX_CHUNKS = 1_000_000
 """Most chunks we walk in one file. Zero-length chunks cost 12 bytes each, so a hostile file
 could otherwise make us build a list of millions of entries (CPU and memory exhaustion)."""
 
+SPLIT_ONCE = True
+"""``probe``, ``extract`` and ``embed`` accept ``layout=split(data)``: a save walks the chunks
+and checks their CRCs once, not three times (``pipeline``)."""
+
+Layout = tuple[list["Chunk"], int]
+"""What ``split`` returns: the chunks up to IEND, and the offset just after IEND."""
+
 _FMT = "PNG"
 _COLOR_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
@@ -69,7 +76,7 @@ def accepts(head: bytes) -> bool:
     return bytes(head[:8]) == SIGNATURE
 
 
-def split(data: bytes | memoryview) -> tuple[list[Chunk], int]:
+def split(data: bytes | memoryview) -> Layout:
     """Walk and verify every chunk up to IEND; return the chunks and the offset after IEND.
 
     Raises ``CorruptImage`` on a bad signature, a bad CRC, a chunk that runs past the end,
@@ -109,9 +116,9 @@ def split(data: bytes | memoryview) -> tuple[list[Chunk], int]:
 
 
 @releases_views
-def probe(data: bytes | memoryview) -> ImageInfo:
+def probe(data: bytes | memoryview, *, layout: Layout | None = None) -> ImageInfo:
     view = as_view(data)
-    chunks, _ = split(view)
+    chunks, _ = layout or split(view)
     width, height, depth, color_type = struct.unpack_from(">IIBB", view, chunks[0].data_start)
     if width == 0 or height == 0 or color_type not in _COLOR_CHANNELS:
         raise corrupt(_FMT, f"invalid IHDR ({width}x{height}, colour type {color_type})")
@@ -189,9 +196,11 @@ def _keyword_of(view: memoryview, c: Chunk) -> bytes:
 
 
 @releases_views
-def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
+def embed(
+    data: bytes | memoryview, payload: Payload, *, layout: Layout | None = None
+) -> list[bytes | memoryview]:
     view = as_view(data)
-    chunks, end = split(view)
+    chunks, end = layout or split(view)
     new, replaced = _new_chunks(payload)
     parts = Parts(view)
     parts.copy(0, chunks[0].end)  # signature + IHDR
@@ -265,9 +274,9 @@ def _text_chunks(view: memoryview, chunks: list[Chunk]) -> Iterator[tuple[str, b
 
 
 @releases_views
-def extract(data: bytes | memoryview) -> RawFields:
+def extract(data: bytes | memoryview, *, layout: Layout | None = None) -> RawFields:
     view = as_view(data)
-    chunks, _ = split(view)
+    chunks, _ = layout or split(view)
     text: dict[str, str] = {}
     xmp: bytes | None = None
     for key, raw, encoding in _text_chunks(view, chunks):

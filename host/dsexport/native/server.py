@@ -147,15 +147,29 @@ def serve(
     handlers: Mapping[str, Handler] = HANDLERS,
     max_frame_bytes: int = framing.MAX_FRAME_BYTES,
 ) -> int:
-    """Answer frames from ``instream`` on ``outstream`` until EOF; return the exit status."""
+    """Answer frames from ``instream`` on ``outstream`` until EOF; return the exit status.
+
+    Replies are written here, one after another, until the first ``save`` or ``save_download``:
+    from then on saves run on worker threads and a writer thread keeps the replies in request
+    order (``native.parallel``)."""
     session = session or Session()
+    replies = None
+
+    def answer(reply: dict[str, Any]) -> None:
+        if replies is None:
+            _send(outstream, reply)
+        else:
+            replies.answer(reply)
+
     try:
         while True:
+            if replies is not None and replies.error is not None:
+                raise replies.error
             try:
                 message = framing.read_frame(instream, max_bytes=max_frame_bytes)
             except framing.FrameTooLarge as err:
                 log.warning("refused a %d-byte frame; skipping it", err.length)
-                _send(outstream, error_reply(None, err))
+                answer(error_reply(None, err))
                 try:
                     framing.skip_exactly(instream, err.length)
                 except framing.TruncatedFrame:
@@ -167,15 +181,29 @@ def serve(
                 raise
             except BadFrame as err:
                 log.info("bad frame: %.300r", str(err))
-                _send(outstream, error_reply(None, err))
+                answer(error_reply(None, err))
                 continue
             if message is framing.EOF:
                 return EXIT_OK
-            _send(outstream, handle(message, session, handlers))
+            if _runs_in_parallel(message, handlers):
+                if replies is None:
+                    from dsexport.native.parallel import Replies
+
+                    replies = Replies(lambda reply: _send(outstream, reply))
+                replies.submit(lambda m=message: _run(m, session, handlers))
+                continue
+            if replies is not None:
+                replies.drain()  # what this request does must see every save before it
+            reply, ticket = _run(message, session, handlers)
+            if ticket is not None:
+                from dsexport.native.parallel import with_durable_row
+
+                reply = with_durable_row(reply, ticket, eager=True)
+            answer(reply)
     except framing.TruncatedFrame as err:
         log.warning("input ended inside a frame: %s", err)
         with contextlib.suppress(OSError):
-            _send(outstream, error_reply(None, err))
+            answer(error_reply(None, err))
         return EXIT_BROKEN_STREAM
     except OSError as err:
         # stdout closed (browser gone) or stdin unreadable: nobody is left to answer.
@@ -184,10 +212,27 @@ def serve(
     except Exception as err:  # outermost edge: e.g. MemoryError while reading a frame
         log.exception("the host loop failed")
         with contextlib.suppress(Exception):
-            _send(outstream, error_reply(None, DsError(f"internal error: {type(err).__name__}")))
+            answer(error_reply(None, DsError(f"internal error: {type(err).__name__}")))
         return EXIT_BROKEN_STREAM
     finally:
+        if replies is not None:
+            replies.close()
         session.close()
+
+
+def _runs_in_parallel(message: Any, handlers: Mapping[str, Handler]) -> bool:
+    # Only our own save handlers: a test's handler table of the same names runs in order.
+    return (
+        isinstance(message, dict)
+        and message.get("type") in ("save", "save_download")
+        and handlers is HANDLERS
+    )
+
+
+def _run(message: Any, session: Session, handlers: Mapping[str, Handler]) -> tuple[dict, Any]:
+    """One request → (reply, the catalog ticket of the save it made, if any)."""
+    reply = handle(message, session, handlers)
+    return reply, session.take_ticket()
 
 
 def _send(outstream: IO[bytes], reply: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading, which costs a ping ~3 ms
 import contextlib
 
 from dsexport.native import transfer
@@ -41,17 +42,52 @@ class Session:
         self.transfers = transfers if transfers is not None else transfer.Transfers()
         self.opener = opener
         self._held = contextlib.ExitStack()
-        self._holding = False
+        self._batching = False
+        self._closed = False
+        self._lock = _thread.allocate_lock()
 
-    def hold_catalog(self) -> None:
-        """Keep one catalog connection for this connection's saves (``pipeline.held_catalog``):
-        a batch then costs one catalog open and close instead of one per image."""
-        if not self._holding:
-            from dsexport.pipeline import held_catalog
+    def start_batch(self) -> None:
+        """Let this connection's saves share one catalog connection and write transaction
+        (``pipeline.save_batch``): a batch then costs one catalog open and one commit per
+        group of saves instead of one per image. Safe from any thread."""
+        with self._lock:
+            if not self._batching and not self._closed:
+                from dsexport.pipeline import save_batch
 
-            self._held.enter_context(held_catalog())
-            self._holding = True
+                self._held.enter_context(save_batch())
+                self._batching = True
+
+    def take_ticket(self) -> Any:
+        """The catalog ticket of this thread's last save (``pipeline.take_ticket``), or ``None``."""
+        if not self._batching:
+            return None
+        from dsexport.pipeline import take_ticket
+
+        return take_ticket()
+
+    def prepare(self) -> None:
+        """Load the save engine and open the catalog now, on a helper thread, so the first save
+        of a batch does not pay for it (``ping`` with ``prepare``)."""
+
+        def run() -> None:
+            with contextlib.suppress(Exception):  # the save that needs it will report the error
+                import dsexport.conventions
+                import dsexport.formats
+                import dsexport.naming
+                import dsexport.sniff
+                import dsexport.storage
+                import dsexport.validate  # noqa: F401  (imported for later, not used here)
+                from dsexport.native.handlers.fields import load_config
+
+                load_config()
+                self.start_batch()
+
+        import threading
+
+        threading.Thread(target=run, name="dsexport-prepare", daemon=True).start()
 
     def close(self) -> None:
         self.transfers.close_all()
-        self._held.close()
+        with self._lock:
+            self._closed = True
+            self._held.close()

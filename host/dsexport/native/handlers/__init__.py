@@ -24,6 +24,7 @@ _MODULES = {
     "transfer_abort": "transfers",
     "embed": "embed",
     "save_download": "save_download",
+    "clean_staging": "save_download",
     "config_get": "config",
     "config_set": "config",
     "preview_name": "preview_name",

@@ -10,7 +10,10 @@ from dsexport.native.session import Request, Session
 
 
 def ping(req: Request, session: Session) -> dict[str, Any]:
-    """Version, capabilities, limits and the current config (or why it could not be read)."""
+    """Version, capabilities, limits and the current config (or why it could not be read).
+
+    ``"prepare": true`` (a client about to save a batch) loads the save engine and opens the
+    catalog on a helper thread after this reply, so the first save does not wait for them."""
     from dsexport import __version__
     from dsexport.errors import DsError
     from dsexport.native import capabilities
@@ -34,4 +37,6 @@ def ping(req: Request, session: Session) -> dict[str, Any]:
         # A broken config file must not make the extension think the host is missing.
         reply["config"] = None
         reply["config_error"] = {"code": err.code, "message": framing.shorten(str(err))}
+    if req.fields.get("prepare") is True:
+        session.prepare()
     return reply

@@ -40,5 +40,5 @@ def save(req: Request, session: Session) -> dict[str, Any]:
         from dsexport.validate import MAX_FIELD_CHARS
 
         meta = meta.replace(image_url=url[:MAX_FIELD_CHARS])
-    session.hold_catalog()
+    session.start_batch()
     return as_result(save_image(data, meta, options, config=load_config()))

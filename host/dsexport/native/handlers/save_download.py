@@ -57,7 +57,7 @@ def save_download(req: Request, session: Session) -> dict[str, Any]:
             "'download_dirs' in the options to allow it"
         )
         raise ForbiddenPath(msg)
-    session.hold_catalog()
+    session.start_batch()
     with _StagedFile(folder, path.name, roots) as staged:
         try:
             meta = metadata_field(req)
@@ -71,6 +71,35 @@ def save_download(req: Request, session: Session) -> dict[str, Any]:
             removed = staged.remove(cleanup=bool(cleanup))
     result["removed"] = removed
     return result
+
+
+def clean_staging(req: Request, session: Session) -> dict[str, Any]:
+    """Remove the staging folder once a batch is done with it, if it is empty:
+    ``{"folder": "/home/ana/Downloads/dsexport-staging"}`` → ``{"removed": true}``. Anything
+    else (another name, a link, a folder outside the allowed ones, files still in it) is left."""
+    folder = abs_path_field(req, "folder")
+    if folder.name != STAGING_FOLDER:
+        msg = f"{folder} is not a DS Export staging folder (…/{STAGING_FOLDER})"
+        raise ForbiddenPath(msg)
+    from dsexport import storage
+
+    roots = download_roots(load_config())
+    try:
+        st = os.lstat(folder)
+        resolved = os.path.realpath(folder)
+    except OSError:
+        return {"removed": False}  # already gone
+    import stat
+
+    if stat.S_ISLNK(st.st_mode) or not storage.is_within(resolved, roots):
+        msg = f"{folder} is outside the download and output folders, or a link; left alone"
+        raise ForbiddenPath(msg)
+    try:
+        # rmdir refuses a folder that is not empty (another batch's download, the user's file).
+        os.rmdir(folder)
+    except OSError:
+        return {"removed": False}
+    return {"removed": True}
 
 
 _closing: Any = None

@@ -47,7 +47,7 @@ def transfer_commit(req: Request, session: Session) -> dict[str, Any]:
     meta = metadata_field(req)
     options = options_field(req)
     finished = session.transfers.finish(tid)
-    session.hold_catalog()
+    session.start_batch()
     try:
         return as_result(save_image(finished.path, meta, options, config=load_config()))
     finally:

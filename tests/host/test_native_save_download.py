@@ -201,3 +201,26 @@ def test_staging_in_a_configured_download_dir(home, host, tmp_path):
     host.result("config_set", values={"download_dirs": [str(elsewhere)]})
     assert host.result("save_download", path=str(path))["format"] == "webp"
     assert not path.exists()
+
+
+def test_clean_staging_removes_only_an_empty_staging_folder(home, host, tmp_path):
+    folder = staging(home)
+    keep = staged(home, b"still downloading")
+    assert host.result("clean_staging", folder=str(folder)) == {"removed": False}
+    assert keep.is_file(), "a folder with a file in it is left whole"
+    keep.unlink()
+    assert host.result("clean_staging", folder=str(folder)) == {"removed": True}
+    assert not folder.exists()
+    assert host.result("clean_staging", folder=str(folder)) == {"removed": False}
+    other = home / "Downloads" / "photos"
+    other.mkdir()
+    assert host.error("clean_staging", folder=str(other))["code"] == "forbidden_path"
+    assert other.is_dir()
+    outside = tmp_path / "elsewhere" / "dsexport-staging"
+    outside.mkdir(parents=True)
+    assert host.error("clean_staging", folder=str(outside))["code"] == "forbidden_path"
+    assert outside.is_dir()
+    link = home / "Downloads" / "dsexport-staging"
+    link.symlink_to(outside)
+    assert host.error("clean_staging", folder=str(link))["code"] == "forbidden_path"
+    assert outside.is_dir() and link.is_symlink()

@@ -50,6 +50,8 @@ export function onDownloadCreated(item) {
 
 export function onDownloadChanged(delta) {
   noteDownloadChanged(delta);
+  // saveTab's own staging downloads: no storage read for each of a batch's completions.
+  if (isStagingDownload({ id: delta.id })) return Promise.resolve(false);
   const state = delta.state?.current;
   if (state !== "complete" && state !== "interrupted") return Promise.resolve(false);
   return serially(async () => {

@@ -1,8 +1,9 @@
 """What a person sees of "Save all" (issue: the save path must be invisible to the browser's
 download UI): headful Chromium and Firefox ESR on a private X display; in Chromium the save is
 started with the real keyboard shortcut (Alt+Shift+S typed by xdotool; see the Firefox case for
-why not there); screenshots of the whole screen before, during and after. The toolbar and the area under it, where a download button and bubble appear,
-must not change; the person's own download right after must change them (so the check can fail).
+why not there); screenshots of the whole screen before, during and after. The toolbar and the
+area under it, where a download button and bubble appear, must not change; the person's own
+download right after must change them (so the check can fail).
 After the 50-image save nothing is left in Downloads, in the browser's download list, or (Firefox)
 in places.sqlite: no visit of type 7 (download), no ``downloads/*`` annotation, no image URL.
 

@@ -14,6 +14,11 @@
 //   others    -> fetched here with the extension's host permission (page CORS does not apply),
 //             falling back to the page context; an upload's raw original (ty=r) falls back to the
 //             large preview (ty=p) when the raw one cannot be had (deepseek-page.md §6.2).
+// Credentials: DeepSeek's own hosts are read with the session's cookies. Any other host is read
+// without them first, in the background and in the page alike: a public host answering
+// `Access-Control-Allow-Origin: *` refuses a credentialed cross-origin read (Fetch standard, CORS
+// check), and where we hold no host permission that is the only answer we get. Only when the
+// anonymous read fails (an error, a 401/403, a verification page) is it tried with credentials.
 
 import { QUIRKS } from "../content/selectors.js";
 import { uploadFileId, uploadUrlWithTy } from "../content/items.js";
@@ -190,16 +195,45 @@ export function decodeDataUrl(src) {
   return new TextEncoder().encode(text);
 }
 
+/**
+ * The credentials modes to read `href` with, in order: ["include"] for DeepSeek's own hosts,
+ * ["omit", "include"] for every other host (see the header).
+ */
+export function credentialModes(href) {
+  let host = "";
+  try {
+    host = new URL(href).hostname;
+  } catch {
+    return ["omit"];
+  }
+  return QUIRKS.ownHosts.some((re) => re.test(host)) ? ["include"] : ["omit", "include"];
+}
+
 async function fetchInBackground(_tabId, href) {
+  const errors = [];
+  for (const credentials of credentialModes(href)) {
+    try {
+      return await fetchOnce(href, credentials);
+    } catch (err) {
+      if (err instanceof TooLarge) throw err;
+      errors.push(credentials === "omit" ? String(err.message) : `with credentials: ${String(err.message)}`);
+    }
+  }
+  throw new Error(errors.join("; "));
+}
+
+class TooLarge extends Error {}
+
+async function fetchOnce(href, credentials) {
   let response;
   try {
-    response = await fetch(href, { credentials: "include", redirect: "follow", cache: "default" });
+    response = await fetch(href, { credentials, redirect: "follow", cache: "default" });
   } catch (err) {
     throw new Error(`background fetch of ${shortUrl(href)} failed: ${String(err?.message ?? err)}`);
   }
   if (!response.ok) throw new Error(`${shortUrl(href)} answered HTTP ${response.status}`);
   const length = Number(response.headers.get("content-length"));
-  if (Number.isFinite(length) && length > MAX_IMAGE_BYTES) throw new Error(`${shortUrl(href)} is larger than ${MAX_IMAGE_BYTES} bytes`);
+  if (Number.isFinite(length) && length > MAX_IMAGE_BYTES) throw new TooLarge(`${shortUrl(href)} is larger than ${MAX_IMAGE_BYTES} bytes`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   return checkedImageBytes(bytes, response.headers.get("content-type"), href);
 }
@@ -227,7 +261,7 @@ async function readInPage(tabId, href) {
     target: { tabId },
     world: "MAIN",
     func: pageRead,
-    args: [href, MAX_IMAGE_BYTES, QUIRKS.filePreviewPath],
+    args: [href, MAX_IMAGE_BYTES, QUIRKS.filePreviewPath, credentialModes(href)],
   });
   const result = injection?.result;
   if (!result || typeof result !== "object") throw new Error(`the page could not read ${shortUrl(href)}`);
@@ -245,12 +279,17 @@ async function readInPage(tabId, href) {
   return checkedImageBytes(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)), result.type, href);
 }
 
-/** Runs in the page. Keep it free of outside references: it is serialised by executeScript. */
-export async function pageRead(href, maxBytes, previewPath) {
+/**
+ * Runs in the page. Keep it free of outside references: it is serialised by executeScript.
+ * `modes`: credentials modes to try in order (credentialModes); the page's own origin is always
+ * read with its cookies.
+ */
+export async function pageRead(href, maxBytes, previewPath, modes = ["include"]) {
   try {
     const url = new URL(href, location.href);
-    const init = { credentials: "include" };
-    if (url.origin === location.origin && url.pathname === previewPath) {
+    const sameOrigin = url.origin === location.origin;
+    const headers = {};
+    if (sameOrigin && url.pathname === previewPath) {
       let token = null;
       try {
         const stored = JSON.parse(localStorage.getItem("userToken") || "null");
@@ -258,10 +297,24 @@ export async function pageRead(href, maxBytes, previewPath) {
       } catch {
         token = null;
       }
-      if (typeof token === "string" && token) init.headers = { authorization: `Bearer ${token}` };
+      if (typeof token === "string" && token) headers.authorization = `Bearer ${token}`;
     }
-    const response = await fetch(url.href, init);
-    if (!response.ok) return { error: `HTTP ${response.status}` };
+    const tries = sameOrigin ? ["include"] : Array.isArray(modes) && modes.length > 0 ? modes : ["omit"];
+    let response = null;
+    let failure = null;
+    for (const credentials of tries) {
+      try {
+        response = await fetch(url.href, { credentials, headers });
+      } catch (err) {
+        failure = String((err && err.message) || err);
+        response = null;
+        continue;
+      }
+      if (response.ok) break;
+      failure = `HTTP ${response.status}`;
+      response = null;
+    }
+    if (!response) return { error: failure || "not readable" };
     const type = response.headers.get("content-type") || "";
     if (type.includes("json") && url.pathname === previewPath) {
       const json = await response.json();

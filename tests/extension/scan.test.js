@@ -4,7 +4,7 @@
 import { describe, it, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 
-import { scanTab, fetchImageBytes, candidateUrls, decodeDataUrl, svgBytes, checkedImageBytes, pageRead } from "../../extension/background/scan.js";
+import { scanTab, fetchImageBytes, candidateUrls, credentialModes, decodeDataUrl, svgBytes, checkedImageBytes, pageRead } from "../../extension/background/scan.js";
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 const b64 = (bytes) => Buffer.from(bytes).toString("base64");
@@ -153,8 +153,78 @@ describe("fetchImageBytes", () => {
     assert.equal(calls.execute.length, 1);
     assert.deepEqual(fetched, []);
     await fetchImageBytes(3, { kind: "generated", src: "https://image.pollinations.ai/prompt/a?seed=1" });
-    assert.deepEqual(fetched, [["https://image.pollinations.ai/prompt/a?seed=1", "include"]]);
+    assert.deepEqual(fetched, [["https://image.pollinations.ai/prompt/a?seed=1", "omit"]]);
     assert.equal(calls.execute.length, 1);
+  });
+
+  /**
+   * A fetch that behaves like the browser's CORS check against a public host answering
+   * `Access-Control-Allow-Origin: *`: a credentialed read fails with a network error.
+   */
+  const wildcardCorsFetch = (fetched) => async (url, init) => {
+    fetched.push([url, init.credentials]);
+    if (init.credentials === "include") throw new TypeError("Failed to fetch");
+    return new Response(PNG, { status: 200, headers: { "content-type": "image/png", "access-control-allow-origin": "*" } });
+  };
+
+  it("reads a public wildcard-CORS host without credentials, in the background", async () => {
+    const fetched = [];
+    globalThis.fetch = wildcardCorsFetch(fetched);
+    const calls = stubBrowser({ onSend: () => null });
+    const src = "https://cdn.example-images.test/cat.png";
+    assert.deepEqual(await fetchImageBytes(3, { kind: "generated", src }), PNG);
+    assert.deepEqual(fetched, [[src, "omit"]]);
+    assert.equal(calls.execute.length, 0);
+  });
+
+  it("reads a public wildcard-CORS host without credentials in the page too", async () => {
+    globalThis.location = new URL("https://chat.deepseek.com/a/chat/s/x");
+    const fetched = [];
+    try {
+      globalThis.fetch = wildcardCorsFetch(fetched);
+      const src = "https://cdn.example-images.test/cat.png";
+      const result = await pageRead(src, 1000, "/api/v0/file/preview", credentialModes(src));
+      assert.equal(result.data, b64(PNG));
+      assert.deepEqual(fetched, [[src, "omit"]]);
+      // The background falls back to the page with the same order (no host permission there).
+      fetched.length = 0;
+      const calls = stubBrowser({ onSend: () => null, onExecute: async (details) => [{ result: await pageRead(...details.args) }] });
+      globalThis.fetch = async (url, init) => {
+        if (calls.execute.length === 0) throw new TypeError("Failed to fetch"); // no host permission
+        return wildcardCorsFetch(fetched)(url, init);
+      };
+      assert.deepEqual(await fetchImageBytes(3, { kind: "generated", src }), PNG);
+      assert.deepEqual(calls.execute[0].args[3], ["omit", "include"]);
+      assert.deepEqual(fetched, [[src, "omit"]]);
+    } finally {
+      delete globalThis.location;
+    }
+  });
+
+  it("sends credentials to a host that needs them only after an anonymous read failed", async () => {
+    const fetched = [];
+    globalThis.fetch = async (url, init) => {
+      fetched.push(init.credentials);
+      return init.credentials === "include" ? new Response(PNG, { headers: { "content-type": "image/png" } }) : new Response("login", { status: 403 });
+    };
+    stubBrowser({ onSend: () => null });
+    assert.deepEqual(await fetchImageBytes(3, { kind: "generated", src: "https://private.example.net/a.png" }), PNG);
+    assert.deepEqual(fetched, ["omit", "include"]);
+  });
+
+  it("reads DeepSeek's own hosts with credentials only", async () => {
+    assert.deepEqual(credentialModes("https://files.deepseeksvc.com/api/file?file_id=f&ty=r"), ["include"]);
+    assert.deepEqual(credentialModes("https://chat.deepseek.com/static/a.png"), ["include"]);
+    assert.deepEqual(credentialModes("https://deepseek.com.evil.example/a.png"), ["omit", "include"]);
+    assert.deepEqual(credentialModes("https://notdeepseeksvc.com/a.png"), ["omit", "include"]);
+    const fetched = [];
+    globalThis.fetch = async (url, init) => {
+      fetched.push(init.credentials);
+      return new Response(PNG, { headers: { "content-type": "image/png" } });
+    };
+    stubBrowser({ onSend: () => null });
+    await fetchImageBytes(3, { kind: "uploaded", src: "https://files.deepseeksvc.com/api/file?file_id=f&state=s&ty=r" });
+    assert.deepEqual(fetched, ["include"]);
   });
 
   it("refuses a verification page and falls back from the raw upload to the large preview", async () => {

@@ -341,9 +341,12 @@ function stripTurn(turn) {
 }
 
 /**
- * Map DOM turn index -> API turn index. User rows match by prompt text or upload file ids; a
- * prompt that occurs more than once ("continue") is placed by its distance from a row that matched
- * uniquely; an answer row follows its neighbour; what is left falls back to the ordinal index.
+ * Map DOM turn index -> API turn index. Row keys are message ids on the live page (§13): when
+ * every mounted row whose key names a message agrees with it on the role (and a user row on the
+ * prompt), that is the mapping. Otherwise, and for rows without such a key: user rows match by
+ * prompt text or upload file ids; a prompt that occurs more than once ("continue") is placed by
+ * its distance from a row that matched uniquely; an answer row follows its neighbour; what is
+ * left falls back to the ordinal index.
  */
 export function alignTurns(domTurns, apiTurns) {
   const mapping = new Map();
@@ -354,6 +357,7 @@ export function alignTurns(domTurns, apiTurns) {
     mapping.set(domTurn.index, apiIndex);
     used.add(apiIndex);
   };
+  for (const [domTurn, apiTurn] of keyMatches(domTurns, apiTurns, norm)) take(domTurn, apiTurn.index);
   const users = domTurns
     .filter((t) => t.role === "user")
     .map((domTurn) => {
@@ -403,6 +407,24 @@ export function alignTurns(domTurns, apiTurns) {
     }
   }
   return mapping;
+}
+
+/**
+ * [domTurn, apiTurn] pairs by row key = message id, or [] when any keyed row contradicts its
+ * message (a role, or a user prompt, that differs): then keys are not message ids on this page.
+ */
+function keyMatches(domTurns, apiTurns, norm) {
+  const byId = new Map(apiTurns.filter((t) => Number.isSafeInteger(t.messageId)).map((t) => [t.messageId, t]));
+  const pairs = [];
+  for (const domTurn of domTurns) {
+    if (typeof domTurn.key !== "string" || !/^\d{1,15}$/.test(domTurn.key)) continue;
+    const apiTurn = byId.get(Number(domTurn.key));
+    if (!apiTurn) continue;
+    if (apiTurn.role !== domTurn.role) return [];
+    if (domTurn.role === "user" && domTurn.prompt && apiTurn.prompt && norm(domTurn.prompt) !== norm(apiTurn.prompt)) return [];
+    pairs.push([domTurn, apiTurn]);
+  }
+  return pairs;
 }
 
 /** Same image, same turn: keep one. Key: turn, kind and canonical URL (file id for uploads). */

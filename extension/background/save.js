@@ -377,7 +377,8 @@ export async function lastSummary(tabId) {
 /**
  * saveTab(tabId, {ids?, format?, quality?, zip?, source?})
  *   → {total, saved: [{id, path, duplicate}], duplicates, failed: [{id, code, message}], folder,
- *      zip?: {path, count, bytes, skipped} | {error}}   (zip only when asked for)
+ *      zip?: {path, count, bytes, skipped} | {error},   (zip only when asked for)
+ *      unmountedTurns?: [turn index]}   (turns the page sweep could not mount and read)
  * Emits {type: "dsexport:progress", tabId, done, total, current} as it goes.
  */
 export async function saveTab(tabId, rawOptions = {}) {
@@ -400,6 +401,8 @@ export async function saveTab(tabId, rawOptions = {}) {
       }
     }
     const summary = await saveItems(tabId, items, scan.conversation, options, failed, tab, host);
+    // Turns the sweep could not mount and read: what they hold is not in this save, and says so.
+    if (scan.unmountedTurns?.length) summary.unmountedTurns = scan.unmountedTurns;
     await rememberSummary(tabId, summary);
     return summary;
   } finally {

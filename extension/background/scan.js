@@ -5,7 +5,10 @@
 //   save.js validates it. Injects the content script (and the MAIN-world page bridge) when the tab
 //   has none, e.g. a tab opened before the extension was installed or reloaded. `complete: true`
 //   scans again with a sweep (scrolls, then restores the position) when the first scan lists
-//   pendingDiagramTurns; without it the page is never scrolled.
+//   pendingDiagramTurns (charts the page's data names but only the DOM renders) or, without the
+//   page's data, says layout shows unmounted rows (sweepAdvised); without it the page is never
+//   scrolled. A sweep runs over a port and its progress is broadcast as the popup's progress
+//   message with phase "sweep"; its result lists unmountedTurns, the turns it could not read.
 // fetchImageBytes(tabId, item) -> Uint8Array of the original bytes, never re-encoded:
 //   diagram   -> the item's SVG markup as UTF-8 (namespaced, as the adapter serialised it);
 //   data:     -> decoded here;
@@ -23,6 +26,7 @@
 import { QUIRKS } from "../content/selectors.js";
 import { uploadFileId, uploadUrlWithTy } from "../content/items.js";
 import { DsExtError } from "../shared/errors.js";
+import { PROGRESS } from "../shared/messages.js";
 
 /** Largest original we read (a 100 MB upload limit exists, but chat images are far smaller). */
 export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
@@ -45,18 +49,56 @@ export async function scanTab(tabId, options = {}) {
   const ping = await trySend(tabId, { type: "dsexport:ping" });
   if (ping === undefined) await injectContentScripts(tabId);
   else if (ping?.ok && ping.result?.bridgeReady === false) await injectBridge(tabId);
-  const sweep = options.sweep === true;
-  const result = unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep }));
-  // Diagrams exist only as rendered SVG in mounted turns; the page's data names the turns that
+  if (options.sweep === true) return sweepScan(tabId);
+  const result = unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep: false }));
+  // Charts exist only as rendered SVG in mounted turns; the page's data names the turns that
   // have one. Only a caller that asked for completeness (a save) may scroll the user's page.
-  if (options.complete === true && !sweep && hasPendingDiagrams(result)) {
-    return unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep: true }));
-  }
+  if (options.complete === true && needsSweep(result)) return sweepScan(tabId);
   return result;
 }
 
-function hasPendingDiagrams(result) {
-  return Array.isArray(result?.pendingDiagramTurns) && result.pendingDiagramTurns.length > 0;
+function needsSweep(result) {
+  return (Array.isArray(result?.pendingDiagramTurns) && result.pendingDiagramTurns.length > 0) || result?.sweepAdvised === true;
+}
+
+/**
+ * A scan with a sweep, over a port so the content script can report progress while it scrolls
+ * (each step keeps a Chromium service worker awake, too). Progress goes out as the popup's
+ * progress message: {type: PROGRESS, tabId, phase: "sweep", done, total}.
+ */
+async function sweepScan(tabId) {
+  const tabs = browserApi().tabs;
+  if (typeof tabs.connect !== "function") return unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep: true }));
+  const reply = await new Promise((resolve, reject) => {
+    let port;
+    try {
+      port = tabs.connect(tabId, { name: "dsexport:sweep" });
+    } catch (err) {
+      reject(new DsExtError("page_unreachable", String(err?.message ?? err)));
+      return;
+    }
+    let settled = false;
+    port.onMessage.addListener((message) => {
+      if (message?.type === "progress") {
+        broadcastProgress(tabId, message);
+      } else if (message?.type === "result") {
+        settled = true;
+        resolve(message.reply);
+        port.disconnect();
+      }
+    });
+    port.onDisconnect.addListener(() => {
+      if (!settled) reject(new DsExtError("page_unreachable", "the page closed while it was being read"));
+    });
+    port.postMessage({ type: SCAN_MESSAGE, sweep: true });
+  });
+  return unwrap(reply);
+}
+
+function broadcastProgress(tabId, { done, total }) {
+  const count = (value) => (Number.isSafeInteger(value) && value >= 0 ? value : 0);
+  // Nobody may be listening (popup closed); the sweep goes on.
+  Promise.resolve(browserApi().runtime.sendMessage({ type: PROGRESS, tabId, phase: "sweep", done: count(done), total: count(total), current: null, fraction: 0 })).catch(() => {});
 }
 
 /** The reply, or undefined when no content script listens in the tab. */

@@ -5,8 +5,10 @@
 // rules below are structural ("the last .ds-markdown outside the reasoning block"), so they keep
 // working when DeepSeek renames its hashed classes.
 //
-// Public: conversationIdentity, findListRoot, findScrollContainer, findTurns, findImages, readDom,
-// scanPage, pendingDiagramTurns, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION.
+// Public: conversationIdentity, findListRoot, listRootCandidates, findScrollContainer, findTurns,
+// findImages, readDom, scanPage, pendingDiagramTurns, historyFor, mountedView, hasUnmountedRows,
+// codeLanguage, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION; and sweepList (sweep.js),
+// so the content entry loads the adapter's modules with one import.
 
 import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, queryUnion, matchesAny, closestAny, selectorCounts } from "./selectors.js";
 import { parseGeneratorUrl } from "./generators.js";
@@ -21,10 +23,11 @@ import {
   buildImageItem,
   canonicalKey,
 } from "./items.js";
-import { parseHistory, mergeReadings } from "./api-data.js";
+import { parseHistory, mergeReadings, alignTurns } from "./api-data.js";
 import { sanitizeSvg, svgFromCode, svgTextSize } from "./svg.js";
 
 export { SELECTORS_VERSION } from "./selectors.js";
+export { sweepList } from "./sweep.js";
 
 const FILE_NAME = /^[^/\\\n]{1,200}\.[A-Za-z0-9]{1,10}$/;
 
@@ -529,6 +532,77 @@ export function serializeSvg(svg) {
   if (typeof markup !== "string" || markup.length > LIMITS.svg) return null;
   const cleaned = sanitizeSvg(markup, { DOMParser: parserFor(svg), keepForeignObject: true, normaliseIds: true, maxChars: LIMITS.svg });
   return cleaned.svg ?? null;
+}
+
+// ---------------------------------------------------------------- the mounted window (for the sweep)
+
+/**
+ * The page's data read for this page, or null: parseHistory with the page's origin, id and parser.
+ * The sweep parses once and asks mountedView many times.
+ */
+export function historyFor(document, location, history) {
+  if (!history) return null;
+  const conversationId = conversationIdentity(location, null).id;
+  const api = parseHistory(history, { base: location?.origin, conversationId, DOMParser: parserFor(document) });
+  return api.ok ? api : null;
+}
+
+/**
+ * What the virtual list has mounted right now, for sweep.js:
+ * { turns: [turn index or null per mounted row], rowsTop, rowsBottom, viewTop, viewBottom,
+ *   contentTop, contentBottom } in viewport pixels (null without layout). Turn indices are the
+ * page's data's (`api`, from historyFor) when given, else row-key ordinals when the keys are
+ * consecutive, else null.
+ */
+export function mountedView(document, location, api = null) {
+  const rows = readRows(document);
+  const ordinal = assignIndices(rows);
+  let turns;
+  if (api) {
+    const domTurns = rows.map((row) => ({ ...turnRecord(row), key: row.key, position: row.position }));
+    const mapping = alignTurns(domTurns, api.turns);
+    turns = rows.map((row) => mapping.get(row.index) ?? null);
+  } else {
+    turns = rows.map((row) => (ordinal ? row.index : null));
+  }
+  const view = { turns, rowsTop: null, rowsBottom: null, viewTop: null, viewBottom: null, contentTop: null, contentBottom: null };
+  const boxes = rows.map((row) => rectOf(row.row)).filter((box) => box && box.bottom > box.top);
+  if (boxes.length > 0) {
+    view.rowsTop = Math.min(...boxes.map((box) => box.top));
+    view.rowsBottom = Math.max(...boxes.map((box) => box.bottom));
+  }
+  const scroller = findScrollContainer(document);
+  const frame = scroller ? rectOf(scroller) : null;
+  const windowHeight = Number(document.defaultView?.innerHeight);
+  if (frame && frame.bottom > frame.top) {
+    view.viewTop = Math.max(frame.top, 0);
+    view.viewBottom = Number.isFinite(windowHeight) && windowHeight > 0 ? Math.min(frame.bottom, windowHeight) : frame.bottom;
+  }
+  const root = findListRoot(document);
+  const content = root?.parentElement ? rectOf(root.parentElement) : null;
+  if (content && content.bottom > content.top) [view.contentTop, view.contentBottom] = [content.top, content.bottom];
+  return view;
+}
+
+function rectOf(el) {
+  try {
+    const box = el.getBoundingClientRect?.();
+    return box && [box.top, box.bottom].every(Number.isFinite) ? { top: box.top, bottom: box.bottom } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when layout shows the list has unmounted rows: the mounted rows stop well short of the
+ * list's full height (the items layer is as tall as the whole conversation, §2). False when they
+ * span it, or when there is no layout to measure.
+ */
+export function hasUnmountedRows(view) {
+  const { rowsTop, rowsBottom, contentTop, contentBottom } = view;
+  if (![rowsTop, rowsBottom, contentTop, contentBottom].every(Number.isFinite)) return false;
+  const slack = 64;
+  return rowsTop > contentTop + slack || rowsBottom < contentBottom - slack;
 }
 
 // ---------------------------------------------------------------- scan, self-check, diagnostics

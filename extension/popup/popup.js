@@ -216,8 +216,15 @@ function setSelection(all) {
   updateButtons();
 }
 
-function showProgress({ done, total, fraction = 0 }) {
+function showProgress({ done, total, fraction = 0, phase }) {
   $("progress-box").hidden = false;
+  // "Save all" may first scroll through the conversation to read turns the page has not shown.
+  $("progress-box").querySelector("[data-i18n]").textContent = t(phase === "sweep" ? "progressSweep" : "saving");
+  if (phase === "sweep") {
+    $("progress").value = total ? Math.min(1, done / total) : 0;
+    $("progress-text").textContent = total ? `${Math.min(done, total)} / ${total}` : "";
+    return;
+  }
   const value = total ? Math.min(1, (done + (done < total ? fraction : 0)) / total) : 0;
   $("progress").value = value;
   $("progress-text").textContent = `${Math.min(done + (done < total ? 1 : 0), total)} / ${total}`;
@@ -243,6 +250,11 @@ function renderSummary(summary) {
     }),
   );
   const warnings = [...new Set(summary.saved.flatMap((entry) => entry.warnings ?? []))].slice(0, 3);
+  const unmounted = Array.isArray(summary.unmountedTurns) ? summary.unmountedTurns : [];
+  if (unmounted.length) {
+    const turns = unmounted.slice(0, 8).map((index) => index + 1).join(", ") + (unmounted.length > 8 ? ", …" : "");
+    warnings.unshift(t("summaryUnmounted", [String(unmounted.length), turns]));
+  }
   $("sum-warnings").replaceChildren(
     ...warnings.map((text) => {
       const li = document.createElement("li");

@@ -9,13 +9,47 @@ import { scanTab, fetchImageBytes, candidateUrls, credentialModes, decodeDataUrl
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 const b64 = (bytes) => Buffer.from(bytes).toString("base64");
 
-function stubBrowser({ onSend, onExecute, tabUrl = "https://chat.deepseek.com/a/chat/s/abc" }) {
-  const calls = { send: [], execute: [] };
+/**
+ * Stubs of the browser APIs. A sweep goes over a port (tabs.connect): the stub answers it like the
+ * content script, with `progress` messages first, then the reply `onSend` gives for the request.
+ */
+function stubBrowser({ onSend, onExecute, tabUrl = "https://chat.deepseek.com/a/chat/s/abc", progress = [] }) {
+  const calls = { send: [], execute: [], broadcast: [], ports: [] };
   globalThis.chrome = {
+    runtime: {
+      sendMessage: async (message) => {
+        calls.broadcast.push(message);
+      },
+    },
     tabs: {
       sendMessage: async (tabId, message) => {
         calls.send.push(message);
         return onSend(message, calls);
+      },
+      connect: (tabId, { name }) => {
+        const listeners = { message: [], disconnect: [] };
+        const port = {
+          name,
+          onMessage: { addListener: (fn) => listeners.message.push(fn) },
+          onDisconnect: { addListener: (fn) => listeners.disconnect.push(fn) },
+          disconnect: () => calls.ports.push("disconnected"),
+          postMessage: (message) => {
+            calls.send.push(message);
+            calls.ports.push(name);
+            setTimeout(async () => {
+              for (const p of progress) for (const fn of listeners.message) fn({ type: "progress", ...p });
+              let reply;
+              try {
+                reply = await onSend(message, calls);
+              } catch {
+                for (const fn of listeners.disconnect) fn();
+                return;
+              }
+              for (const fn of listeners.message) fn({ type: "result", reply });
+            }, 0);
+          },
+        };
+        return port;
       },
       get: async () => ({ url: tabUrl }),
     },
@@ -107,6 +141,45 @@ describe("scanTab", () => {
       const calls = tab();
       assert.deepEqual(await scanTab(7), { images: ["a"], pendingDiagramTurns: [3] });
       assert.deepEqual(calls.send.slice(1), [{ type: "dsexport:scan", sweep: false }]);
+    });
+
+    it("sweeps without the page's data when the adapter says layout shows unmounted rows", async () => {
+      const calls = stubBrowser({ onSend: (m) => (m.type === "dsexport:ping" ? ready : m.sweep ? { ok: true, result: { images: [1, 2], unmountedTurns: [] } } : { ok: true, result: { images: [1], pendingDiagramTurns: [], sweepAdvised: true } }) });
+      assert.deepEqual(await scanTab(7, { complete: true }), { images: [1, 2], unmountedTurns: [] });
+      assert.equal(calls.send.filter((m) => m.sweep === true).length, 1);
+    });
+
+    it("sweeps over a port and broadcasts its progress as the popup's progress message", async () => {
+      const calls = stubBrowser({
+        progress: [
+          { done: 0, total: 2 },
+          { done: 1, total: 2 },
+          { done: 2, total: 2 },
+        ],
+        onSend: (m) => (m.type === "dsexport:ping" ? ready : m.sweep ? { ok: true, result: { images: ["d"], unmountedTurns: [5] } } : { ok: true, result: { images: [], pendingDiagramTurns: [3, 5] } }),
+      });
+      const result = await scanTab(7, { complete: true });
+      assert.deepEqual(result.unmountedTurns, [5]);
+      assert.deepEqual(calls.ports, ["dsexport:sweep", "disconnected"]);
+      assert.deepEqual(
+        calls.broadcast.map(({ type, tabId, phase, done, total }) => [type, tabId, phase, done, total]),
+        [
+          ["dsexport:progress", 7, "sweep", 0, 2],
+          ["dsexport:progress", 7, "sweep", 1, 2],
+          ["dsexport:progress", 7, "sweep", 2, 2],
+        ],
+      );
+    });
+
+    it("a page that closes mid-sweep is page_unreachable, not a hang", async () => {
+      stubBrowser({
+        onSend: (m) => {
+          if (m.type === "dsexport:ping") return ready;
+          if (m.sweep) throw new Error("closed");
+          return { ok: true, result: { images: [], pendingDiagramTurns: [1] } };
+        },
+      });
+      await assert.rejects(scanTab(7, { complete: true }), (err) => err.code === "page_unreachable");
     });
 
     it("sweeps only once when the caller already asked for a sweep", async () => {

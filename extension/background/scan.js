@@ -9,8 +9,9 @@
 //   page's data, says layout shows unmounted rows (sweepAdvised); without it the page is never
 //   scrolled. A sweep runs over a port and its progress is broadcast as the popup's progress
 //   message with phase "sweep"; its result lists unmountedTurns, the turns it could not read.
-// fetchImageBytes(tabId, item) -> Uint8Array of the original bytes, never re-encoded:
-//   diagram   -> the item's SVG markup as UTF-8 (namespaced, as the adapter serialised it);
+// fetchImageBytes(tabId, item, {format?}) -> Uint8Array of the original bytes, never re-encoded:
+//   diagram   -> the item's SVG markup as UTF-8 (namespaced, as the adapter serialised it), or
+//                drawn to PNG when the save asks for a raster format (svg-render.js);
 //   data:     -> decoded here;
 //   blob:, and same-origin (credentialed) URLs -> read inside the page (scripting, MAIN world),
 //             because only the page can resolve its own blob: URLs and send its cookies/token;
@@ -27,6 +28,7 @@ import { QUIRKS } from "../content/selectors.js";
 import { uploadFileId, uploadUrlWithTy } from "../content/items.js";
 import { DsExtError } from "../shared/errors.js";
 import { PROGRESS } from "../shared/messages.js";
+import { RASTER_FORMATS, renderSvgToPng } from "./svg-render.js";
 
 /** Largest original we read (a 100 MB upload limit exists, but chat images are far smaller). */
 export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
@@ -156,10 +158,14 @@ export async function injectContentScripts(tabId) {
 
 // ------------------------------------------------------------------ bytes
 
-/** The original bytes of `item` (an ImageItem from scanTab). Throws DsExtError("fetch_failed"). */
-export async function fetchImageBytes(tabId, item) {
+/**
+ * The original bytes of `item` (an ImageItem from scanTab). Throws DsExtError("fetch_failed").
+ * `options.format`: the save's output format; a diagram saved as a raster format is drawn to PNG
+ * here (svg-render.js), since the helper converts raster images but cannot draw SVG.
+ */
+export async function fetchImageBytes(tabId, item, options = {}) {
   if (!item || typeof item !== "object") throw new DsExtError("bad_request", "no image given");
-  if (item.kind === "diagram") return svgBytes(item.svg);
+  if (item.kind === "diagram") return drawsAsPng(item, options.format) ? renderSvgToPng(item.svg) : svgBytes(item.svg);
   const src = typeof item.src === "string" ? item.src : "";
   if (src.startsWith("data:")) return decodeDataUrl(src);
   if (src.startsWith("blob:")) return readInPage(tabId, src);
@@ -184,6 +190,15 @@ export async function fetchImageBytes(tabId, item) {
     }
   }
   throw new DsExtError("fetch_failed", errors.join("; ") || "the image could not be read");
+}
+
+function drawsAsPng(item, format) {
+  return item?.kind === "diagram" && RASTER_FORMATS.includes(format);
+}
+
+/** The MIME type of what fetchImageBytes returns for a diagram saved in `format`. */
+export function diagramMime(format) {
+  return RASTER_FORMATS.includes(format) ? "image/png" : "image/svg+xml";
 }
 
 /** The URLs to try in order: the item's own, then (uploads) the large preview after the raw original. */

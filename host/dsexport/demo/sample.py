@@ -820,7 +820,7 @@ def page_html(sample: Sample, conv: Conversation) -> str:
                 ident = f"b{len(inline)}"
                 inline_ids[id(im)] = ident
                 inline[ident] = {"mime": MIME[im.fmt], "b64": base64.b64encode(im.body).decode()}
-    charts: list[str] = []
+    charts: list[dict[str, str]] = []
     rows = []
     for i, t in enumerate(conv.turns):
         key = conv.message_id(i)
@@ -830,7 +830,7 @@ def page_html(sample: Sample, conv: Conversation) -> str:
             chart = None
             if t.diagram:
                 chart = len(charts)
-                charts.append(t.diagram[1])
+                charts.append({"svg": t.diagram[1], "code": t.diagram[0]})
             rows.append(_live_assistant_row(key, t, chart))
         else:
             rows.append(
@@ -1106,8 +1106,8 @@ def _mermaid_live_svg(labels: list[str], fill: str) -> str:
             f'<g class="node default" id="mermaid-__RID__-flowchart-n{k}-__N__" '
             f'transform="translate({10 + 95 * k},15)"><rect width="80" height="30"/>'
             '<g class="label" transform="translate(5,5)"><foreignObject width="70" height="20">'
-            '<div xmlns="http://www.w3.org/1999/xhtml" style="display: table-cell; '
-            'white-space: nowrap; line-height: 1.5;"><span class="nodeLabel">'
+            '<div xmlns="http://www.w3.org/1999/xhtml" style="display: table-cell; width: 70px; '
+            'text-align: center; white-space: nowrap; line-height: 1.5;"><span class="nodeLabel">'
             f"<p>{html.escape(label)}</p></span></div></foreignObject></g></g>"
         )
     parts.append("</g></g></svg>")

@@ -3,6 +3,8 @@
 // Options in the page's query string (the tests' knobs; none of them changes a page without it):
 //   ?lag=MS   rows remount MS ms after a scroll instead of at once (the live page: about 190 ms,
 //             reference §13), reading the scroll position when they do.
+//   ?codetab=N,M  (live conversations) charts N, M… (0-based, in page order) show their Code tab:
+//             the Mermaid source in a <pre>, never the rendered SVG.
 // Conversations marked live (config.charts) also render each Mermaid chart a moment after its row
 // mounts, with new random ids every time, as mermaid.render does.
 (() => {
@@ -10,7 +12,9 @@
   const ROWS = JSON.parse(document.getElementById('ds-sample-rows').textContent);
   const INLINE = JSON.parse(document.getElementById('ds-sample-inline').textContent);
   const CHARTS = CONF.charts || [];
-  const LAG = Math.max(0, Math.min(10000, Number(new URLSearchParams(location.search).get('lag')) || 0));
+  const QUERY = new URLSearchParams(location.search);
+  const LAG = Math.max(0, Math.min(10000, Number(QUERY.get('lag')) || 0));
+  const CODE_TAB = new Set((QUERY.get('codetab') || '').split(',').filter(Boolean).map(Number));
   const CHART_DELAY_MS = 120;
   localStorage.setItem('userToken', JSON.stringify({value: CONF.token, __version: '0'}));
   const list = document.querySelector('.ds-virtual-list.ds-virtual-list--printable');
@@ -53,9 +57,15 @@
       setTimeout(() => {
         for (const el of pending) {
           if (!el.isConnected) continue;
-          const id = randomId();
-          el.outerHTML = CHARTS[Number(el.dataset.sampleChart)]
-            .replaceAll('__RID__', id)
+          const chart = CHARTS[Number(el.dataset.sampleChart)];
+          if (CODE_TAB.has(Number(el.dataset.sampleChart))) {
+            const pre = document.createElement('pre');
+            for (const line of chart.code.split('\n')) pre.appendChild(document.createElement('span')).textContent = line;
+            el.replaceWith(pre);
+            continue;
+          }
+          el.outerHTML = chart.svg
+            .replaceAll('__RID__', randomId())
             .replace(/__N__/g, () => String(nodeCounter++));
         }
       }, CHART_DELAY_MS);

@@ -173,14 +173,16 @@ function readRows(root) {
 }
 
 /**
- * Assign turn indices. Row keys are 1-based ordinals on every page we have seen (the sketch, the
- * demo), so when the mounted keys are consecutive positive integers, index = key - 1 even if the
- * list is scrolled. The reference reports keys may be signed (§2): then DOM order is all we have,
- * and scanPage re-indexes from the API data.
+ * Assign turn indices. Row keys are message ids on the live page (§13): positive and increasing on
+ * a loaded history, skipping the ids of an edited branch. So when the mounted keys are positive
+ * integers increasing in DOM order, index = key - 1, whatever the scroll position: stable, in
+ * order, and equal to the turn's position until a prompt was edited (scanPage re-indexes from the
+ * page's data when it has it). Otherwise (a negative key: a row still being generated) DOM order
+ * is all there is.
  */
 function assignIndices(rows) {
   const keys = rows.map((r) => (r.key !== null && /^\d{1,9}$/.test(r.key) ? Number(r.key) : Number.NaN));
-  const ordinal = keys.length > 0 && keys.every((k, i) => k > 0 && (i === 0 || k === keys[i - 1] + 1));
+  const ordinal = keys.length > 0 && keys.every((k, i) => k > 0 && (i === 0 || k > keys[i - 1]));
   for (const [i, row] of rows.entries()) row.index = ordinal ? keys[i] - 1 : i;
   return ordinal;
 }

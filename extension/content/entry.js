@@ -27,6 +27,10 @@
   /** A scan waits at most this long for a streaming answer to settle. */
   const MAX_SETTLE_MS = 10000;
   const HISTORY_TIMEOUT_MS = 8000;
+  /** A sweep without the page's data reads a screen once it has not changed for this long... */
+  const SWEEP_QUIET_MS = 250;
+  /** ...or after this long, for a screen that keeps changing (an animation). */
+  const SWEEP_QUIET_MAX_MS = 2000;
   /** Reuse a fetched history this long if the DOM has not changed since. */
   const HISTORY_FRESH_MS = 5000;
   const HEALTH_DELAY_MS = 4000;
@@ -149,14 +153,16 @@
     const identity = adapter.conversationIdentity(location, null);
     const history = await historyFor(identity);
     const result = adapter.scanPage(document, location, { history: parsed(history), historyUnavailable: history === null });
-    remember(adapter, result, history !== null);
+    const usable = adapter.historyFor(document, location, parsed(history)) !== null;
+    remember(adapter, result, usable);
     const out = withSeen(result, adapter);
     // Without the page's data only a sweep can find unmounted turns; say when layout shows some.
-    out.sweepAdvised = history === null && adapter.hasUnmountedRows(adapter.mountedView(document, location, null));
+    out.sweepAdvised = !usable && adapter.hasUnmountedRows(adapter.mountedView(document, location, null));
     if (swept) {
       out.unmountedTurns = swept.missing.slice(0, 20000);
       if (swept.hidden) out.health.problems.push("sweep-hidden: the tab was hidden, so turns the list had not mounted could not be read");
       else if (swept.missing.length > 0) out.health.problems.push(`sweep-incomplete: ${swept.missing.length} turn(s) could not be mounted and read${swept.timedOut ? " in time" : ""}`);
+      else if (swept.unconfirmed > 0) out.health.problems.push(`sweep-unconfirmed: ${swept.unconfirmed} screen(s) of the list did not show in time; what they hold may be missing`);
       if (out.health.problems.length > 0) out.health.ok = false;
     }
     return out;
@@ -250,6 +256,7 @@
         now: () => Date.now(),
         hidden: () => document.visibilityState === "hidden",
         wait: (ms) => waitForChange(listArea, ms),
+        quiet: () => waitForQuiet(listArea, SWEEP_QUIET_MS, SWEEP_QUIET_MAX_MS),
         onProgress: (progress) => {
           try {
             onProgress?.(progress);
@@ -260,6 +267,17 @@
       },
       { targets, total: data ? data.turns.length : null },
     );
+  }
+
+  /** Resolves once nothing inside `target` has changed for `quietMs`, or after `maxMs`. */
+  async function waitForQuiet(target, quietMs, maxMs) {
+    const until = Date.now() + maxMs;
+    let changed = true;
+    while (changed && Date.now() < until) {
+      const started = Date.now();
+      await waitForChange(target, Math.min(quietMs, until - Date.now()));
+      changed = Date.now() - started < quietMs - 5;
+    }
   }
 
   /** Resolves at the next change inside `target` (rows mounting, a chart rendering), or after ms. */

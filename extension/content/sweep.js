@@ -24,6 +24,9 @@
 //   env.read()                read the screen as it is now (records what it finds)
 //   env.done(turn)            (targets only) true once what the turn needs has been read, e.g.
 //                             its chart, which Mermaid renders a moment after the row mounts
+//   env.quiet()               (no targets) resolves once the mounted rows stop changing for a
+//                             moment, within a bound: without the data nothing says what a row
+//                             still has to render, so a pass reads a screen once it is still
 //   env.wait(ms)              resolves on a change in the list, or after ms
 //   env.now()                 milliseconds
 //   env.hidden()              true when the tab is hidden (no rendering: nothing would mount)
@@ -48,8 +51,8 @@ const BUDGET_MAX_MS = 600_000;
 /**
  * Sweep the list. -> { seen: Set of turn indices mounted and read, unread: targets mounted whose
  * content never appeared (env.done), missing: [targets not read (not mounted, or unread); without
- * targets, gaps among the turn indices seen], steps, unconfirmed: steps read without
- * confirmation, timedOut, hidden }.
+ * targets, turns below `total` never seen, if `total` is known], steps, unconfirmed: steps read
+ * without confirmation, timedOut, hidden }.
  * `options`: { targets: iterable of turn indices or null, total: number of turns or null }.
  */
 export async function sweepList(env, options = {}) {
@@ -147,7 +150,9 @@ export async function sweepList(env, options = {}) {
   } finally {
     scroller.scrollTop = saved;
   }
-  result.missing = targets ? targets.filter((t) => !result.seen.has(t) || result.unread.has(t)) : gaps(result.seen, total);
+  // Without targets, turn indices come from row keys, which skip the ids of edited branches: a gap
+  // there is no missing turn. What a pass could not confirm is counted in `unconfirmed` instead.
+  result.missing = targets ? targets.filter((t) => !result.seen.has(t) || result.unread.has(t)) : total !== null ? gaps(result.seen, total) : [];
   if (result.timedOut === false && overBudget()) result.timedOut = true;
   return result;
 
@@ -157,6 +162,7 @@ export async function sweepList(env, options = {}) {
     for (let guard = 0; guard < 100_000 && !overBudget(); guard++) {
       const before = lastMax;
       const outcome = await settle(pos, null);
+      await env.quiet?.();
       const known = (outcome.view.turns ?? []).filter((t) => t !== null);
       // Skipped turns (the step outran the rows): go back half a step, once.
       if (outcome.ok && known.length > 0 && before >= 0 && Math.min(...known) > before + 1 && pos > 0) {
@@ -212,9 +218,9 @@ export async function sweepList(env, options = {}) {
   }
 }
 
-/** Turn indices between 0 and the highest seen (or total - 1) that were never seen. */
+/** Turn indices between 0 and total - 1 that were never seen. */
 function gaps(seen, total) {
-  const highest = total !== null ? total - 1 : Math.max(-1, ...seen);
+  const highest = total - 1;
   const out = [];
   for (let i = 0; i <= highest && out.length < 20_000; i++) if (!seen.has(i)) out.push(i);
   return out;

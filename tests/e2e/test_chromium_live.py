@@ -192,3 +192,26 @@ def test_svg_code_blocks_saved_clean_as_svg_and_as_png_on_request(chromium, samp
             if any(max(abs(a - b) for a, b in zip(px, colour, strict=True)) <= 6 for px in seen):
                 found.add(name)
     assert found == {"猫", "gold", "chart"}, f"rendered drawings show {found}"
+
+
+def test_without_the_page_data_save_all_passes_over_the_whole_list(chromium, sample, dirs):
+    """The history API refuses the extension (``?nohistory=1``): the DOM is all there is, layout
+    shows rows the list has not mounted, so "save all" passes over the whole list (remounting
+    400 ms after each scroll) and still saves every chart, drawing and photo once."""
+    conv = sample.conversation("live")
+    browser = chromium()
+    tab = browser.open("live", fragment="?nohistory=1&lag=400")
+    tab.page.bring_to_front()
+    tab.page.wait_for_function(f"{CHART_IDS}.length === 1", timeout=15_000)
+    scan = browser.scan(tab, min_images=1)
+    assert any("biz_code 40003" in p for p in scan["health"]["problems"]), scan["health"]
+    assert len(scan["images"]) < 6, "only what is mounted, before the sweep"
+
+    summary = browser.call("saveTab", tab.id, {}, timeout=240)
+
+    assert summary["failed"] == [], summary["failed"]
+    kinds = sorted(sniff(Path(e["path"]).read_bytes()) for e in summary["saved"])
+    assert kinds == ["jpeg"] + ["svg"] * (len(conv.diagrams) + len(conv.drawings)), kinds
+    texts = _svgs(summary).values()
+    for label in ("打开页面", "日出", "流程图"):
+        assert sum(f"<p>{label}</p>" in t for t in texts) == 1, label

@@ -203,3 +203,20 @@ def test_firefox_svg_code_blocks_saved_clean_as_svg_and_as_png(firefox, sample):
             if any(max(abs(a - b) for a, b in zip(px, colour, strict=True)) <= 6 for px in seen):
                 found.add(name)
     assert found == {"猫", "gold", "chart"}, f"rendered drawings show {found}"
+
+
+def test_firefox_without_the_page_data_save_all_passes_over_the_whole_list(firefox, sample):  # noqa: F811
+    conv = sample.conversation("live")
+    tab = _open_conversation(firefox, conv.page_url + "?nohistory=1&lag=400")
+    page = _extension_page(firefox)
+    tab_id = _tab_id(firefox, page, conv.page_url)
+    firefox.cmd("browsingContext.activate", context=tab)
+    _wait(firefox, tab, f"{CHART_IDS}.length === 1")
+    scan = _scan(firefox, page, tab_id, 1)
+    assert any("biz_code 40003" in p for p in scan["health"]["problems"]), scan["health"]
+
+    summary = _call(firefox, page, "saveTab", {"tabId": tab_id, "options": {}}, timeout=240)
+
+    assert summary["failed"] == [], summary["failed"]
+    kinds = sorted(sniff(Path(e["path"]).read_bytes()) for e in summary["saved"])
+    assert kinds == ["jpeg"] + ["svg"] * (len(conv.diagrams) + len(conv.drawings)), kinds

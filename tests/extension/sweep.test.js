@@ -177,6 +177,22 @@ describe("sweepList without the page's data", () => {
     });
   }
 
+  it("reads each screen only once it is still (a chart renders after its row mounts)", async () => {
+    const list = fakeList({ heights: HEIGHTS, lag: 190, overscan: 0 });
+    const env = list.env({ withData: false });
+    let quiets = 0;
+    env.quiet = async () => {
+      quiets += 1;
+      await env.wait(300); // the still moment the content script waits for
+    };
+    const result = await sweepList(env, { targets: null, total: null });
+    assert.equal(quiets, result.steps);
+    const seek = fakeList({ heights: HEIGHTS, lag: 190 });
+    const seekEnv = seek.env();
+    seekEnv.quiet = () => assert.fail("a seek waits for env.done, not for quiet");
+    await sweepList(seekEnv, { targets: [3], total: HEIGHTS.length });
+  });
+
   it("with a fixed 50 ms wait instead, the same pass misses turns (what issue 13 found)", async () => {
     const list = fakeList({ heights: HEIGHTS, lag: 190, overscan: 0 });
     const env = list.env({ withData: false });

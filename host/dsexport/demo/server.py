@@ -98,7 +98,8 @@ def _route_chat(sample: Sample, path: str, query, headers) -> Reply:
         if conv:
             return Reply(200, page_html(sample, conv).encode(), "text/html; charset=utf-8")
     elif path == "/api/v0/chat/history_messages":
-        if headers.get("authorization") != f"Bearer {TOKEN}":
+        refused = "sample-nohistory=1" in (headers.get("Cookie") or "")  # page.js ?nohistory=1
+        if refused or headers.get("authorization") != f"Bearer {TOKEN}":
             return _json(
                 {
                     "code": 0,

@@ -3,6 +3,8 @@
 // Options in the page's query string (the tests' knobs; none of them changes a page without it):
 //   ?lag=MS   rows remount MS ms after a scroll instead of at once (the live page: about 190 ms,
 //             reference §13), reading the scroll position when they do.
+//   ?nohistory=1  the history API refuses this browser from now on (a cookie), as it does a bad
+//             token: the extension has only the DOM to go by.
 //   ?codetab=N,M  (live conversations) charts N, M… (0-based, in page order) show their Code tab:
 //             the Mermaid source in a <pre>, never the rendered SVG.
 // Conversations marked live (config.charts) also render each Mermaid chart a moment after its row
@@ -17,6 +19,7 @@
   const CODE_TAB = new Set((QUERY.get('codetab') || '').split(',').filter(Boolean).map(Number));
   const CHART_DELAY_MS = 120;
   localStorage.setItem('userToken', JSON.stringify({value: CONF.token, __version: '0'}));
+  if (QUERY.get('nohistory') === '1') document.cookie = 'sample-nohistory=1; path=/; Secure';
   const list = document.querySelector('.ds-virtual-list.ds-virtual-list--printable');
   const items = list.querySelector('.ds-virtual-list-items');
   const vis = items.querySelector('.ds-virtual-list-visible-items');

@@ -16,7 +16,7 @@ import io
 from pathlib import Path
 
 import pytest
-from e2e_support import EXTENSION_ID, sniff
+from e2e_support import EXTENSION_ID, rgba, sniff
 
 pytestmark = pytest.mark.e2e
 
@@ -192,6 +192,13 @@ def test_svg_code_blocks_saved_clean_as_svg_and_as_png_on_request(chromium, samp
             if any(max(abs(a - b) for a, b in zip(px, colour, strict=True)) <= 6 for px in seen):
                 found.add(name)
     assert found == {"猫", "gold", "chart"}, f"rendered drawings show {found}"
+    # WebP: drawn to PNG in the extension, converted by the helper (lossless by default).
+    as_webp = browser.call("saveTab", tab.id, {"ids": ids[:1], "format": "webp"}, timeout=240)
+    assert as_webp["failed"] == [], as_webp
+    webp = Path(as_webp["saved"][0]["path"]).read_bytes()
+    assert sniff(webp) == "webp"
+    png = next(e for e in as_png["saved"] if e["id"] == ids[0])
+    assert rgba(webp) == rgba(Path(png["path"]).read_bytes()), "lossless: the same picture"
 
 
 def test_without_the_page_data_save_all_passes_over_the_whole_list(chromium, sample, dirs):

@@ -6,8 +6,9 @@ import argparse
 import json
 
 HELP = """\
-List saved images grouped by conversation (most recent first) or by day, with counts and sizes.
-With --conversation or --day, list that group's files instead.
+List saved images grouped by conversation (most recent first) or by day, with counts and sizes,
+and each conversation's exported archives. With --conversation or --day, list that group's files
+(and the conversation's archives) instead.
 
 examples:
   dsexport list
@@ -35,24 +36,54 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dsexport.catalog import open_catalog
     from dsexport.catalog.db import row_to_dict
+    from dsexport.catalog.exports import list_exports
     from dsexport.catalog.progress import human_bytes
     from dsexport.catalog.search import list_entries, list_groups
 
     with open_catalog() as catalog:
         if args.conversation is not None or args.day is not None:
             entries = list_entries(catalog, conversation=args.conversation, day=args.day)
+            archives = (
+                list_exports(catalog, conversation=args.conversation) if args.day is None else []
+            )
             if args.json:
                 print(json.dumps([row_to_dict(e) for e in entries], ensure_ascii=False, indent=1))
-                return 0 if entries else 1
+                return 0 if entries or archives else 1
+            for a in archives:
+                print(
+                    f"{a.exported_at[:16].replace('T', ' ')}  {a.path}  (archive, {a.turns} turns)"
+                )
             for e in entries:
                 when = (e.captured_at or e.saved_at or "")[:16].replace("T", " ")
                 prompt = " ".join((e.prompt or "").split())
                 short = prompt[:70] + ("…" if len(prompt) > 70 else "")
                 print(f"{when}  {e.path}\n    {short}" if short else f"{when}  {e.path}")
-            return 0 if entries else 1
+            return 0 if entries or archives else 1
         groups = list_groups(catalog, args.by)
+        archives = list_exports(catalog) if args.by == "conversation" else []
+    by_conversation: dict[str | None, list] = {}
+    for a in archives:
+        by_conversation.setdefault(a.conversation_id, []).append(a)
     if args.json:
-        print(json.dumps([g.to_dict() for g in groups], ensure_ascii=False, indent=1))
+        out = []
+        for g in groups:
+            item = g.to_dict()
+            if args.by == "conversation":
+                item["archives"] = [a.to_dict() for a in by_conversation.pop(g.key, [])]
+            out.append(item)
+        for key, items in by_conversation.items():  # exported conversations without images
+            out.append(
+                {
+                    "key": key,
+                    "title": items[0].conversation_title,
+                    "count": 0,
+                    "bytes": 0,
+                    "first": None,
+                    "last": items[0].exported_at,
+                    "archives": [a.to_dict() for a in items],
+                }
+            )
+        print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
     for g in groups:
         size = human_bytes(g.bytes)
@@ -63,4 +94,10 @@ def run(args: argparse.Namespace) -> int:
             key = g.key or "(no conversation)"
             last = (g.last or "")[:10]
             print(f"{key}  {label}\n    {g.count} images, {size}, last {last}")
+            for a in by_conversation.pop(g.key, []):
+                print(f"    archive: {a.path}")
+    for key, items in by_conversation.items():
+        print(f"{key or '(no conversation)'}  {items[0].conversation_title or '(no title)'}")
+        for a in items:
+            print(f"    archive: {a.path}")
     return 0

@@ -57,10 +57,14 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function load() {
+  function importOwn(path) {
     // NOTE: web-ext lint warns UNSAFE_VAR_ASSIGNMENT here; the argument is our own packaged file,
     // and the linter offers no way to say so (mozilla/addons-linter#3846, closed wontfix).
-    modules ??= Promise.all([import(api.runtime.getURL("content/adapter.js"))]).then(([adapter]) => ({ adapter }));
+    return import(api.runtime.getURL(path));
+  }
+
+  function load() {
+    modules ??= Promise.all([importOwn("content/adapter.js")]).then(([adapter]) => ({ adapter }));
     return modules;
   }
 
@@ -220,7 +224,7 @@
   /** The whole conversation for "Export conversation" (content/conversation.js): the same history. */
   async function conversation() {
     checkNavigation();
-    const [{ adapter }, reader] = await Promise.all([load(), import(api.runtime.getURL("content/conversation.js"))]);
+    const [{ adapter }, reader] = await Promise.all([load(), importOwn("content/conversation.js")]);
     await settle();
     const history = await historyFor(adapter.conversationIdentity(location, null));
     return reader.readConversation(document, location, { history: parsed(history) });

@@ -95,21 +95,30 @@ def sources_by_index(turn: Turn) -> dict[int, Source]:
     return {s.index: s for s in turn.sources}
 
 
-def context_for(turn: Turn, layout: Layout, *, sources: bool) -> RenderContext:
+def context_for(
+    turn: Turn, layout: Layout, *, sources: bool, missing_label: str = "Image not saved"
+) -> RenderContext:
     """What the turn's Markdown may show inline: its saved images by source URL, its diagrams
     in order, and (when sources are included) its web sources by number."""
     images: dict[str, str] = {}
     diagrams: list[str] = []
+    missing: dict[str, str] = {}
     for ref in turn.images:
         name = layout.name_of(ref.path)
         if name is None:
+            if ref.url:
+                missing[canonical_url(ref.url)] = ref.error or ""
             continue
         if ref.kind == "diagram":
             diagrams.append(name)
         elif ref.url:
             images.setdefault(canonical_url(ref.url), name)
     return RenderContext(
-        images=images, diagrams=diagrams, sources=sources_by_index(turn) if sources else {}
+        images=images,
+        diagrams=diagrams,
+        sources=sources_by_index(turn) if sources else {},
+        missing=missing,
+        missing_label=missing_label,
     )
 
 

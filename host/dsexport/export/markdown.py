@@ -49,6 +49,9 @@ class RenderContext:
     sources: Mapping[int, Source] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     """Filled while rendering: archive paths shown inline (the rest go below the text)."""
+    missing: Mapping[str, str] = field(default_factory=dict)
+    """Canonical URL → why the image was not saved, for images "Save all" could not save."""
+    missing_label: str = "Image not saved"
     linked: set[str] = field(default_factory=set)
     """Filled while rendering: canonical URLs of images shown as links (not saved)."""
 
@@ -185,11 +188,17 @@ def _render_image(self, tokens, idx, options, env) -> str:
     local = ctx.images.get(canonical_url(src))
     if local is not None:
         ctx.used.add(local)
-        return f'<img src="{escape(href(local))}" alt="{escape(alt)}" loading="lazy">'
-    ctx.linked.add(canonical_url(src))
+        return f'<img src="{escape(href(local))}" alt="{escape(alt)}">'
+    key = canonical_url(src)
+    ctx.linked.add(key)
     text = alt or src
+    title = ""
+    if key in ctx.missing:
+        text = f"{ctx.missing_label}: {text}"
+        title = f' title="{escape(ctx.missing[key])}"' if ctx.missing[key] else ""
     return (
-        f'<a class="image-link" href="{escape(src)}" rel="noopener noreferrer">🖼 {escape(text)}</a>'
+        f'<a class="image-link" href="{escape(src)}" rel="noopener noreferrer"{title}>'
+        f"🖼 {escape(text)}</a>"
     )
 
 

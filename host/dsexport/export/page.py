@@ -4,7 +4,8 @@ the site.
 It opens from disk with no network: the style is inline, every image comes from ``images/`` next
 to it, and a Content-Security-Policy in the page itself forbids everything else (no script at
 all, no fonts, frames or requests; images only from the page's own folder). Text from the page
-was rendered by ``markdown.render`` (raw HTML escaped); prompts are escaped plain text.
+was rendered by ``markdown.render`` (raw HTML escaped); prompts are escaped plain text. Images
+load eagerly: they come from disk, and a page that is printed or saved as PDF must have them all.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _time(iso: str | None) -> str:
 def _image(ref: ImageRef, name: str | None, options: ExportOptions) -> str:
     alt = ref.alt or ref.file_name or ""
     if name is not None:
-        return f'<img src="{escape(href(name))}" alt="{escape(alt)}" loading="lazy">'
+        return f'<img src="{escape(href(name))}" alt="{escape(alt)}">'
     text = escape(label(options, "image_missing"))
     detail = escape(ref.file_name or ref.alt or "")
     shown = f"🖼 {text}: {detail}" if detail else f"🖼 {text}"
@@ -149,7 +150,9 @@ def turn_html(turn: Turn, number: int, layout: Layout, options: ExportOptions) -
                 f'<details class="reasoning"><summary>{escape(summary)}</summary>'
                 f'<div class="md">{render(turn.reasoning)}</div></details>'
             )
-        ctx = context_for(turn, layout, sources=options.sources)
+        ctx = context_for(
+            turn, layout, sources=options.sources, missing_label=label(options, "image_missing")
+        )
         answer = f'<div class="md">{render(turn.text, ctx)}</div>' if turn.text else ""
         rest = _gallery(leftover_images(turn, layout, ctx.used, ctx.linked), options)
         status = (

@@ -3,16 +3,21 @@ the sample sites; then the archive's page opened from disk with the network off.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
 import pytest
+from e2e_support import REPO
 from export_checks import check_images, check_rich, check_turns, open_archive
 
 pytestmark = pytest.mark.e2e
 
+#: The README's picture of an exported page (DSEXPORT_UPDATE_SCREENSHOTS=1 refreshes it).
+DOCS_SHOTS = REPO / "docs" / "screenshots"
 
-def open_offline(browser, page_path: Path, server) -> dict:
+
+def open_offline(browser, page_path: Path, server, shot: Path | None = None) -> dict:
     """conversation.html from disk, the browser offline: every image shown, no request but the
     page's own files (and none reaching the sample sites)."""
     context = browser.context
@@ -28,6 +33,12 @@ def open_offline(browser, page_path: Path, server) -> dict:
             " w: i.naturalWidth}))"
         )
         scripts = page.evaluate("() => document.scripts.length")
+        if shot is not None:
+            page.set_viewport_size({"width": 900, "height": 1000})
+            page.evaluate(
+                "() => document.querySelectorAll('details').forEach((d) => (d.open = true))"
+            )
+            page.screenshot(path=str(shot), full_page=True)
     finally:
         page.close()
         context.set_offline(False)
@@ -57,7 +68,9 @@ def test_export_holds_every_turn_and_image(chromium, sample, dirs, tmp_path, key
     check_images(archive, conv, result)
     if key == "rich":
         check_rich(archive)
-    shown = open_offline(browser, archive.folder / "conversation.html", browser.server)
+    shots = DOCS_SHOTS if os.environ.get("DSEXPORT_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    shot = shots / "export-page.png" if key == "rich" else None
+    shown = open_offline(browser, archive.folder / "conversation.html", browser.server, shot)
     assert len(shown["images"]) >= len(conv.expected) + len(conv.diagrams)
 
 

@@ -3,8 +3,9 @@
 // It stays tiny: the adapter is plain ES modules loaded with import(runtime.getURL(...)), which
 // Chrome allows for files listed in web_accessible_resources and Firefox allows since 89
 // (bugzilla 1536094). This file only wires the page to them:
-//   - answers {type: "dsexport:scan" | "scan", sweep?} with {ok, result: scan result} and
-//     {type: "dsexport:diagnostics" | "diagnostics", includeText?} with {ok, result: dump};
+//   - answers {type: "dsexport:scan" | "scan", sweep?} with {ok, result: scan result},
+//     {type: "dsexport:diagnostics" | "diagnostics", includeText?} with {ok, result: dump} and
+//     {type: "dsexport:conversation"} with {ok, result: every turn} (content/conversation.js);
 //   - on a port named "dsexport:sweep" (background/scan.js): {type: "dsexport:scan", sweep: true}
 //     answered by {type: "progress", done, total} messages while the list is swept (sweep.js),
 //     then {type: "result", reply: {ok, result}};
@@ -62,11 +63,15 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function load() {
+  function importOwn(path) {
     // NOTE: web-ext lint warns UNSAFE_VAR_ASSIGNMENT here; the argument is our own packaged file,
     // and the linter offers no way to say so (mozilla/addons-linter#3846, closed wontfix).
-    // One import: the adapter re-exports the sweep (sweep.js), so there is one dynamic import to lint.
-    modules ??= Promise.all([import(api.runtime.getURL("content/adapter.js"))]).then(([adapter]) => ({ adapter, sweeper: adapter }));
+    return import(api.runtime.getURL(path));
+  }
+
+  function load() {
+    // The adapter re-exports the sweep (sweep.js): one module graph for both.
+    modules ??= Promise.all([importOwn("content/adapter.js")]).then(([adapter]) => ({ adapter, sweeper: adapter }));
     return modules;
   }
 
@@ -299,6 +304,15 @@
     });
   }
 
+  /** The whole conversation for "Export conversation" (content/conversation.js): the same history. */
+  async function conversation() {
+    checkNavigation();
+    const [{ adapter }, reader] = await Promise.all([load(), importOwn("content/conversation.js")]);
+    await settle();
+    const history = await historyFor(adapter.conversationIdentity(location, null));
+    return reader.readConversation(document, location, { history: parsed(history) });
+  }
+
   // ------------------------------------------------------------ navigation, mutations, health
 
   function checkNavigation() {
@@ -380,7 +394,8 @@
         historyBodies: state.bodies.size,
         seen: state.seen.size,
       }));
-    } else if (type === "dsexport:ping") work = Promise.resolve({ ready: true, bridgeReady });
+    } else if (type === "dsexport:conversation") work = conversation();
+    else if (type === "dsexport:ping") work = Promise.resolve({ ready: true, bridgeReady });
     if (!work) return false;
     work.then(
       (result) => sendResponse({ ok: true, result }),

@@ -294,14 +294,31 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] =
         "CREATE INDEX idx_images_page_url ON images (page_url)",
     ),
     (
-        # Identities beside content hashes (catalog/identity.py: one Mermaid chart rendered
-        # again is other bytes, the same picture). A row of its own, gone with its image.
-        """CREATE TABLE identities (
+        # Conversation archives (version 4): "Export conversation" records each archive it
+        # writes, so `dsexport list` shows a conversation's archives beside its images.
+        """CREATE TABLE exports (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            container TEXT NOT NULL,
+            conversation_id TEXT,
+            conversation_title TEXT,
+            page_url TEXT,
+            turns INTEGER NOT NULL,
+            images INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            exported_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_exports_conversation ON exports (conversation_id)",
+    ),
+    (
+        # Identities beside content hashes (version 5; catalog/identity.py: one Mermaid chart
+        # rendered again is other bytes, the same picture). A row of its own, gone with its image.
+        """CREATE TABLE IF NOT EXISTS identities (
             image_id INTEGER PRIMARY KEY,
             identity TEXT NOT NULL
         )""",
-        "CREATE INDEX idx_identities_identity ON identities (identity)",
-        """CREATE TRIGGER images_identity_delete AFTER DELETE ON images BEGIN
+        "CREATE INDEX IF NOT EXISTS idx_identities_identity ON identities (identity)",
+        """CREATE TRIGGER IF NOT EXISTS images_identity_delete AFTER DELETE ON images BEGIN
             DELETE FROM identities WHERE image_id = old.id;
         END""",
     ),

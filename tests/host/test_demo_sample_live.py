@@ -64,3 +64,9 @@ def test_the_live_history_keeps_the_edited_branch_and_the_code(server):
     assert "```svg\n<svg" in answer and "```python" in answer
     assert "```mermaid" in messages[2]["fragments"][-1]["content"]
     assert len(conv.drawings) == 2 and len(conv.diagrams) == 3
+
+
+def test_every_sample_conversation_has_its_own_id():
+    convs = build_sample(bench=True).conversations
+    ids = [c.id for c in convs]
+    assert len(set(ids)) == len(ids), sorted(ids)

@@ -1210,7 +1210,7 @@ def _live() -> Conversation:
     )
     return Conversation(
         "live",
-        _uuid(7),
+        _uuid(13),
         "画图练习（真实页面结构）🎨",
         turns,
         window=4,

@@ -367,8 +367,10 @@ export async function pageRead(href, maxBytes, previewPath, modes = ["include"])
         response = null;
         continue;
       }
-      if (response.ok) break;
-      failure = `HTTP ${response.status}`;
+      // An anonymous read answered by a web page (a verification challenge) may pass with cookies.
+      const html = /text\/html/i.test(response.headers.get("content-type") || "");
+      if (response.ok && !(html && credentials === "omit" && tries.length > 1)) break;
+      failure = response.ok ? "a web page instead of an image" : `HTTP ${response.status}`;
       response = null;
     }
     if (!response) return { error: failure || "not readable" };

@@ -285,6 +285,24 @@ describe("fetchImageBytes", () => {
     assert.deepEqual(fetched, ["omit", "include"]);
   });
 
+  it("in the page, tries with credentials when the anonymous read gets a verification page", async () => {
+    globalThis.location = new URL("https://chat.deepseek.com/a/chat/s/x");
+    const seen = [];
+    globalThis.fetch = async (url, init) => {
+      seen.push(init.credentials);
+      return init.credentials === "omit"
+        ? new Response("<!doctype html><title>Human Verification</title>", { headers: { "content-type": "text/html" } })
+        : new Response(PNG, { headers: { "content-type": "image/png" } });
+    };
+    try {
+      const result = await pageRead("https://waf.example.net/a.png", 1000, "/api/v0/file/preview", ["omit", "include"]);
+      assert.equal(result.data, b64(PNG));
+      assert.deepEqual(seen, ["omit", "include"]);
+    } finally {
+      delete globalThis.location;
+    }
+  });
+
   it("reads DeepSeek's own hosts with credentials only", async () => {
     assert.deepEqual(credentialModes("https://files.deepseeksvc.com/api/file?file_id=f&ty=r"), ["include"]);
     assert.deepEqual(credentialModes("https://chat.deepseek.com/static/a.png"), ["include"]);

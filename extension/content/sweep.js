@@ -164,12 +164,14 @@ export async function sweepList(env, options = {}) {
       const outcome = await settle(pos, null);
       await env.quiet?.();
       const known = (outcome.view.turns ?? []).filter((t) => t !== null);
-      // Skipped turns (the step outran the rows): go back half a step, once.
+      record(outcome);
+      // Skipped turns (the step outran the rows): read half a step back as well, once.
       if (outcome.ok && known.length > 0 && before >= 0 && Math.min(...known) > before + 1 && pos > 0) {
         const back = Math.max(0, pos - Math.floor(stepPx() / 2));
-        record(await settle(back, null));
+        const behind = await settle(back, null);
+        await env.quiet?.();
+        record(behind);
       }
-      record(outcome);
       const estimate = Math.ceil(maxScroll() / stepPx()) + 1;
       env.onProgress({ done: Math.min(result.steps, estimate), total: Math.max(estimate, result.steps) });
       if (pos >= maxScroll()) break;

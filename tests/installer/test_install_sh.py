@@ -2,7 +2,7 @@
 repository, registering the browsers in a temporary HOME; re-running upgrades in place; the helper
 it registered answers a ping; --uninstall removes the registration and the venv.
 
-Needs the network (or a pip cache) for Pillow, piexif and platformdirs. Takes ~30 s.
+Needs the network (or a pip cache) for Pillow and piexif. Takes ~30 s.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from installer_helpers import HOST, ORIGIN, isolated_env, ping_as_browser
+
+from dsexport.cli.host import LAUNCH_CODE
 
 pytestmark = [
     pytest.mark.slow,
@@ -70,7 +72,7 @@ def test_install_sh_creates_venv_registers_upgrades_and_uninstalls(tmp_path, rep
     manifest = json.loads(manifest_path.read_text())
     assert manifest["allowed_origins"] == [ORIGIN]
     launcher = Path(manifest["path"]).read_text()
-    assert f"exec {venv}/bin/python -m dsexport host" in launcher
+    assert f"exec {venv}/bin/python -c '{LAUNCH_CODE}'" in launcher
     record = json.loads((data / "dsexport" / "install-state.json").read_text())
     assert record["extension_dir"] == str(repo_copy / "extension")
     assert "Demo skipped (--no-demo)." in first.stdout

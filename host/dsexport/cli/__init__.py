@@ -6,7 +6,6 @@ parser imports all of them.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 #: Command name → module under dsexport.cli. Adding a command = one module + one entry here.
@@ -31,6 +30,8 @@ COMMANDS: dict[str, str] = {
 
 
 def _load(name: str):
+    import importlib
+
     return importlib.import_module(f"dsexport.cli.{COMMANDS[name]}")
 
 

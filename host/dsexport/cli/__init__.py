@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "install": "install",
     "uninstall": "uninstall",
     "doctor": "doctor",
+    "extension": "extension",
     "demo": "demo",
     "search": "search",
     "list": "list",

@@ -7,6 +7,7 @@
 - ``ds-export-<version>-firefox.xpi``   for addons.mozilla.org (``web-ext lint`` clean)
 - ``dsexport-<version>-py3-none-any.whl`` and ``dsexport-<version>.tar.gz``: the Python package,
   which carries the extension (``pip install``/``pipx install`` it, then ``dsexport install``)
+- ``SHA256SUMS``: their digests, as ``sha256sum -c`` reads them
 
 The extension's version must equal the Python package's (``dsexport.__version__``); the script
 stops otherwise. Needs the ``build`` package (``pip install build``) and network access or a pip
@@ -157,6 +158,8 @@ def build_all(out: Path, *, python: bool = True) -> list[Path]:
     written = list(ext.write_packages(REPO / "extension", out).values())
     if python:
         written += build_python(version, out)
+    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in written)
+    ext.write_if_changed(out / "SHA256SUMS", sums.encode())
     return written
 
 

@@ -18,7 +18,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from installer_helpers import CHROMIUM_ID, FIREFOX_ID, HOST, ORIGIN, ping_as_browser
+from installer_helpers import (
+    CHROMIUM_ID,
+    FIREFOX_ID,
+    ORIGIN,
+    REAL_REGISTRY,
+    ping_as_browser,
+    record_manifests,
+    user_data_dir,
+)
 
 import dsexport
 from dsexport.installer import extension_package
@@ -71,6 +79,15 @@ def test_one_command_builds_every_package(release):
     assert sorted(release) == sorted(names())
     for path in release.values():
         assert path.stat().st_size > 10_000, path
+
+
+def test_sha256sums_lists_every_package(release):
+    import hashlib
+
+    lines = (next(iter(release.values())).parent / "SHA256SUMS").read_text().splitlines()
+    assert sorted(lines) == sorted(
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {name}" for name, p in release.items()
+    )
 
 
 def test_same_tree_gives_the_same_bytes(release, tmp_path):
@@ -176,6 +193,11 @@ def _user_env(home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32" and not REAL_REGISTRY,
+    reason="registers in this user's real registry (HKCU): opt in with "
+    "DSEXPORT_TEST_REAL_REGISTRY=1 (CI does)",
+)
 def test_wheel_in_a_fresh_venv_installs_with_no_checkout(release, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
@@ -198,8 +220,6 @@ def test_wheel_in_a_fresh_venv_installs_with_no_checkout(release, tmp_path):
     assert pip.returncode == 0, pip.stderr
     home = tmp_path / "home"
     home.mkdir()
-    (home / ".config" / "chromium").mkdir(parents=True)
-    (home / ".mozilla").mkdir()
     env = _user_env(home)
     elsewhere = tmp_path / "cwd"  # nowhere near a checkout
     elsewhere.mkdir()
@@ -225,19 +245,29 @@ def test_wheel_in_a_fresh_venv_installs_with_no_checkout(release, tmp_path):
     ).stdout.strip()
     assert str(venv) in where and str(REPO) not in where
 
-    installed = dsexport_cmd("install")
+    # As a person runs it: every browser found (Linux: on PATH; macOS: in /Applications too).
+    # On Windows browsers are found under LOCALAPPDATA, which points into the test's home.
+    named = ["--browser", "chromium", "--browser", "firefox"] if sys.platform == "win32" else []
+    installed = dsexport_cmd("install", *named)
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    data = home / ".local" / "share" / "dsexport"
+    data = user_data_dir(home, env)
     copy = data / "extension"
     assert f"Extension folder: {copy}" in installed.stdout
     assert extension_package.extension_files(copy) == extension_package.extension_files(EXTENSION)
-    chromium = home / ".config/chromium/NativeMessagingHosts" / f"{HOST}.json"
-    firefox = home / ".mozilla/native-messaging-hosts" / f"{HOST}.json"
-    assert json.loads(chromium.read_text())["allowed_origins"] == [ORIGIN]
-    assert json.loads(firefox.read_text())["allowed_extensions"] == [FIREFOX_ID]
     record = json.loads((data / "install-state.json").read_text())
     assert record["extension_dir"] == str(copy) and record["extension_copy"] == str(copy)
-    for manifest in (chromium, firefox):
+    manifests = [Path(p) for p in record_manifests(data)]
+    families = set()
+    for manifest in manifests:
+        content = json.loads(manifest.read_text())
+        if "allowed_origins" in content:
+            families.add("chromium")
+            assert content["allowed_origins"] == [ORIGIN], manifest
+        else:
+            families.add("firefox")
+            assert content["allowed_extensions"] == [FIREFOX_ID], manifest
+    assert families == {"chromium", "firefox"}, manifests
+    for manifest in manifests:
         reply = ping_as_browser(str(manifest), env=env)
         assert reply["ok"] is True and reply["result"]["version"] == VERSION
 
@@ -257,5 +287,5 @@ def test_wheel_in_a_fresh_venv_installs_with_no_checkout(release, tmp_path):
 
     removed = dsexport_cmd("uninstall")
     assert removed.returncode == 0, removed.stderr
-    assert not chromium.exists() and not firefox.exists()
+    assert not [p for p in manifests if p.exists()]
     assert not copy.exists() and not (data / "packages").exists()

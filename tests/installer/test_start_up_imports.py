@@ -16,7 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from installer_helpers import dsexport, isolated_env, ping_as_browser
+from installer_helpers import ORIGIN, dsexport, isolated_env, ping_as_browser
 
 #: The stdlib modules a ping needs, named by what the code imports; what *they* import differs
 #: between Python versions (``re._compiler`` vs ``sre_compile``) and is measured, not listed.
@@ -87,13 +87,29 @@ def _modules_of(code: str, env: dict[str, str]) -> set[str]:
     return set(proc.stdout.split())
 
 
+def _registered_manifest(tmp_path: Path, env: dict[str, str]) -> Path:
+    """A Chromium host manifest whose ``path`` is the launcher ``dsexport install`` uses."""
+    if sys.platform == "win32":
+        # The installer points Windows browsers at the console script beside the interpreter
+        # (no launcher file is written); registering would write this user's registry.
+        from dsexport.installer.launcher import plan_launcher
+
+        launcher, script = plan_launcher("windows", tmp_path, sys.executable, os.path.exists)
+        assert script is None, "no dsexport-host.exe beside this Python (pip install -e .)"
+        manifest = tmp_path / "org.dsexport.host.json"
+        manifest.write_text(json.dumps({"path": launcher, "allowed_origins": [ORIGIN]}))
+        return manifest
+    profile = tmp_path / "profile"
+    installed = dsexport("install", "--user-data-dir", str(profile), env=env)
+    assert installed.returncode == 0, installed.stderr
+    return profile / "NativeMessagingHosts" / "org.dsexport.host.json"
+
+
 def test_ping_imports_only_the_allow_list(tmp_path):
     home = tmp_path / "home"
-    (home / ".config" / "chromium").mkdir(parents=True)
+    home.mkdir()
     env = isolated_env(home, tmp_path / "runtime")
-    installed = dsexport("install", "--browser", "chromium", env=env)
-    assert installed.returncode == 0, installed.stderr
-    manifest = home / ".config/chromium/NativeMessagingHosts/org.dsexport.host.json"
+    manifest = _registered_manifest(tmp_path, env)
     assert ping_as_browser(str(manifest), env=env)["ok"] is True  # fills the ping's caches
 
     rec_env, out = _recording_env(env, tmp_path, "host")

@@ -11,6 +11,8 @@ command -v firefox-esr >/dev/null || command -v firefox >/dev/null || apt_packag
 command -v exiftool >/dev/null || apt_packages+=(libimage-exiftool-perl)
 command -v openssl >/dev/null || apt_packages+=(openssl)
 command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
+command -v jq >/dev/null || apt_packages+=(jq)                # README/--help examples pipe into jq
+command -v xvfb-run >/dev/null || apt_packages+=(xvfb xauth)  # headful browsers (demo --show)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_packages+=(fonts-noto-color-emoji)

@@ -375,30 +375,33 @@ def _store(
         }
 
     try:
+        identity = _identity(meta)
         batch = _active_batch()
         _tickets.last = None
         if batch is not None:
             # Other threads save meanwhile; this image is claimed, so a second save of it
             # waits for this one and then finds its row.
-            with batch.slot(meta.sha256, fmt, str(root)) as slot:
+            with batch.slot(meta.sha256, fmt, str(root), identity=identity) as slot:
                 if slot.existing:
                     return duplicate(slot.existing)
                 published = _publish(
                     module, data, info, meta, fields, sidecars, root, relpath, layout
                 )
-                slot.record(**row(published))
+                slot.record(**row(published), identity=identity)
             _tickets.last = slot.ticket
         else:
             with _catalog_lock() as catalog:
                 if catalog is not None:
-                    existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
+                    existing = catalog.find_duplicate(
+                        meta.sha256, fmt, str(root), identity=identity
+                    )
                     if existing:
                         return duplicate(existing)
                 published = _publish(
                     module, data, info, meta, fields, sidecars, root, relpath, layout
                 )
                 if catalog is not None:
-                    catalog.add(**row(published))
+                    catalog.add(**row(published), identity=identity)
     except sqlite3.Error as err:
         # The catalog only deduplicates: a full disk or a broken database must not fail a save.
         # Failing before the write, save without it; failing after, the file is saved whole and
@@ -423,6 +426,13 @@ def _store(
         width=info.width,
         height=info.height,
     )
+
+
+def _identity(meta: Metadata) -> str | None:
+    """A diagram's identity beside its bytes: one chart rendered again is the same picture."""
+    from dsexport.catalog.identity import diagram_identity
+
+    return diagram_identity(meta)
 
 
 @dataclass(frozen=True)

@@ -141,11 +141,16 @@ def test_the_handler_table_covers_the_protocol():
         "transfer_abort",
         "embed",
         "save_download",
+        "clean_staging",
         "config_get",
         "config_set",
         "preview_name",
         "reveal",
         "bundle",
+        "export_begin",
+        "export_turns",
+        "export_commit",
+        "export_abort",
     }
 
 

@@ -93,7 +93,8 @@ class SaveBatch:
         self.max_age_s = max_age_s
         self._cond = threading.Condition()
         self._active = 0
-        self._saving: set[tuple[str, str, str]] = set()
+        self._saving: set[tuple[str, str, str, str]] = set()
+        """(kind, hash or identity, format, output folder) of the images being saved now."""
         self._opened_at: float | None = None
         self._generation = 0
         self._settled = -1
@@ -103,23 +104,34 @@ class SaveBatch:
         self.commits = 0
 
     @contextmanager
-    def slot(self, sha256: str | None, fmt: str, root: str | os.PathLike) -> Iterator[Slot]:
-        """Claim the right to save this image (see the module docstring). Raises
+    def slot(
+        self,
+        sha256: str | None,
+        fmt: str,
+        root: str | os.PathLike,
+        *,
+        identity: str | None = None,
+    ) -> Iterator[Slot]:
+        """Claim the right to save this image, known by its bytes and, for a diagram, by its
+        ``identity`` (``Catalog.find_duplicate``); see the module docstring. Raises
         ``sqlite3.Error`` when the catalog cannot be used; nothing is claimed then."""
-        key = (sha256 or "", fmt, os.fspath(root))
+        where = (fmt, os.fspath(root))
+        keys = {("sha256", sha256, *where)} if sha256 else set()
+        if identity:
+            keys.add(("identity", identity, *where))
         with self._cond:
-            while self._draining or (sha256 and key in self._saving):
+            while self._draining or keys & self._saving:
                 self._cond.wait()
             if self._opened_at is None:
                 self.catalog.begin_write()
                 self._opened_at = time.monotonic()
             try:
-                existing = self.catalog.find_duplicate(sha256, fmt, root)
+                existing = self.catalog.find_duplicate(sha256, fmt, root, identity=identity)
             except sqlite3.Error as err:
                 self._rollback_locked(_trouble(err))
                 raise
-            if sha256 and existing is None:
-                self._saving.add(key)
+            claimed = keys if existing is None else set()
+            self._saving |= claimed
             self._active += 1
             if time.monotonic() - self._opened_at >= self.max_age_s:
                 self._draining = True
@@ -128,7 +140,7 @@ class SaveBatch:
             yield slot
         finally:
             with self._cond:
-                self._saving.discard(key)
+                self._saving -= claimed
                 self._active -= 1
                 if self._active == 0 and self._draining:
                     self._commit_locked()

@@ -43,6 +43,17 @@ Source = bytes | bytearray | memoryview | str | os.PathLike
 
 
 @dataclass(frozen=True)
+class Hashed:
+    """Image bytes (or a path) with the SHA-256 their reader computed while reading them: a
+    staged download read block by block, a transfer as its chunks arrived. ``save_image`` then
+    does not read the whole image once more just to hash it. Only for hashes this process
+    computed itself, never for one taken from a request."""
+
+    source: Source
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Inspection:
     """What ``dsexport inspect`` shows for one file."""
 
@@ -245,7 +256,7 @@ def _a1111_text(meta: Metadata) -> str:
 
 
 def save_image(
-    source: Source,
+    source: Source | Hashed,
     metadata: Metadata | Mapping[str, Any] | None = None,
     options: SaveOptions | None = None,
     *,
@@ -261,9 +272,10 @@ def save_image(
     opts = options or SaveOptions()
     meta = _coerce_metadata(metadata)
     now = _now()
-    with _open_source(source) as data:
+    known = source.sha256 if isinstance(source, Hashed) else None
+    with _open_source(source.source if isinstance(source, Hashed) else source) as data:
         src_name, src_module, info, layout = _probe(data)
-        sha = hashlib.sha256(data).hexdigest()
+        sha = known or hashlib.sha256(data).hexdigest()
         meta = _complete(meta, sha256=sha, info=info, now=now)
         target = opts.format or cfg.format
         warnings: list[str] = []

@@ -39,20 +39,31 @@ def decode_base64(text: str, what: str) -> bytes:
     """Strict, padded base64 (what ``btoa`` and ``FileReader`` produce); a ``data:…;base64,``
     prefix is tolerated (``FileReader.readAsDataURL``).
 
-    Checked with one regex and decoded straight from the ``str`` (``binascii`` reads ASCII text
-    in place): ``base64.b64decode`` would first copy a 5.6 MB chunk to bytes.
+    Decoded straight from the ``str`` (``binascii`` reads ASCII text in place):
+    ``base64.b64decode`` would first copy a 5.6 MB chunk to bytes. Python 3.11's strict mode
+    checks the alphabet and the padding while decoding; before, one regex pass does (2.7 ms of a
+    2 MB image's 8 ms here).
     """
     import binascii
-    import re
+    import sys
 
     if text.startswith("data:"):
         head, sep, text = text.partition(",")
         if not sep or not head.endswith(";base64"):
             msg = f"'{what}' is a data URL without base64 data"
             raise BadRequest(msg)
-    if len(text) % 4 or not re.fullmatch(_BASE64, text):
-        msg = f"'{what}' is not valid base64 (standard alphabet, padded to a multiple of 4)"
-        raise BadRequest(msg)
+    invalid = f"'{what}' is not valid base64 (standard alphabet, padded to a multiple of 4)"
+    if len(text) % 4 or text.endswith("==="):  # strict mode lets a padding-only quad pass
+        raise BadRequest(invalid)
+    if sys.version_info >= (3, 11):
+        try:
+            return binascii.a2b_base64(text, strict_mode=True)
+        except (binascii.Error, ValueError) as err:
+            raise BadRequest(invalid) from err
+    import re
+
+    if not re.fullmatch(_BASE64, text):
+        raise BadRequest(invalid)
     return binascii.a2b_base64(text)
 
 

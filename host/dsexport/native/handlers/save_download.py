@@ -27,6 +27,12 @@ STAGING_FOLDER = "dsexport-staging"
 STAGED_NAME = r"dsx-[0-9a-f]{32}(?:\.[A-Za-z0-9]{1,16})?"
 """A staged file's name: 32 random hex digits; Chrome may append an extension from the MIME type."""
 
+READ_WHOLE_BYTES = 64 * 1024 * 1024
+"""Staged files up to this size are read into memory, hashed as they are read; larger ones are
+memory-mapped (memory stays flat) and hashed by the pipeline."""
+
+READ_BLOCK_BYTES = 1024 * 1024
+
 
 def save_download(req: Request, session: Session) -> dict[str, Any]:
     """Save an image the extension downloaded into the staging folder, exactly as ``save``
@@ -189,14 +195,17 @@ class _StagedFile:
             raise ForbiddenPath(msg)
 
     def save(self, meta, options, cfg):
-        import mmap
-
         from dsexport.errors import UnsupportedFormat
-        from dsexport.pipeline import save_image
+        from dsexport.pipeline import Hashed, save_image
 
         if self.size == 0:
             msg = "the staged download is empty (the server sent no bytes)"
             raise UnsupportedFormat(msg)
+        if self.size <= READ_WHOLE_BYTES:
+            data, sha256 = self._read_hashing()
+            return save_image(Hashed(data, sha256), meta, options, config=cfg)
+        import mmap
+
         mapped = mmap.mmap(self.fd, 0, access=mmap.ACCESS_READ)
         view = memoryview(mapped)
         try:
@@ -207,6 +216,30 @@ class _StagedFile:
                 mapped.close()
             except BufferError:
                 pass  # a slice is still referenced; the map closes with its last reference
+
+    def _read_hashing(self) -> tuple[bytearray, str]:
+        """The file's bytes and their SHA-256, hashed block by block as each is read (while it
+        is in the cache), instead of in a second pass over the whole image."""
+        import hashlib
+
+        data = bytearray(self.size)
+        view = memoryview(data)
+        hasher = hashlib.sha256()
+        got = 0
+        with open(self.fd, "rb", buffering=0, closefd=False) as stream:
+            while got < self.size:
+                n = stream.readinto(view[got : got + READ_BLOCK_BYTES])
+                if not n:
+                    break
+                hasher.update(view[got : got + n])
+                got += n
+            if got < self.size or stream.read(1):
+                from dsexport.errors import IoError
+
+                msg = "the staged download changed size while it was read; it is not saved"
+                raise IoError(msg)
+        view.release()
+        return data, hasher.hexdigest()
 
     def remove(self, *, cleanup: bool) -> bool:
         """Delete the staged file if the name still leads to the file we read."""

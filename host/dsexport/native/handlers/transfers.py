@@ -39,8 +39,9 @@ def transfer_chunk(req: Request, session: Session) -> dict[str, Any]:
 
 def transfer_commit(req: Request, session: Session) -> dict[str, Any]:
     """Save the assembled image, like ``save``; the transfer ends whatever the outcome, except
-    when it is incomplete or the metadata/options are invalid (fix and commit again)."""
-    from dsexport.pipeline import save_image
+    when it is incomplete or the metadata/options are invalid (fix and commit again). The image
+    was hashed as its chunks arrived; the save does not hash it again."""
+    from dsexport.pipeline import Hashed, save_image
 
     tid = get_field(req, "transfer_id", str)
     session.transfers.get(tid)
@@ -49,7 +50,8 @@ def transfer_commit(req: Request, session: Session) -> dict[str, Any]:
     finished = session.transfers.finish(tid)
     session.start_batch()
     try:
-        return as_result(save_image(finished.path, meta, options, config=load_config()))
+        source = Hashed(finished.path, finished.hasher.hexdigest())
+        return as_result(save_image(source, meta, options, config=load_config()))
     finally:
         finished.discard()
 

@@ -141,7 +141,7 @@ function fallsBack(err) {
  * Requests waiting at the host at once. The host saves several images in parallel and answers in
  * request order, so names, duplicates and the summary keep the order of the page.
  */
-const PIPELINE_DEPTH = 16;
+const PIPELINE_DEPTH = 64;
 
 /** Images read the old way (fetched here, sent as base64) at once, until their request is posted. */
 const READ_AHEAD = 4;

@@ -158,7 +158,9 @@ let uiHolds = 0;
 export async function withDownloadUiHidden(task) {
   const downloads = downloadsApi();
   uiHolds += 1;
-  if (uiHolds === 1) await downloads.setUiOptions({ enabled: false }).catch(() => {});
+  // Not awaited: the browser handles this extension's calls in order, so the switch is off
+  // before the first download starts, and the downloads need not wait for its answer.
+  if (uiHolds === 1) downloads.setUiOptions({ enabled: false }).catch(() => {});
   try {
     return await task();
   } finally {

@@ -194,7 +194,7 @@ def serve(
 
                     replies = Replies(lambda reply: _send(outstream, reply))
                     _grow_pipe(instream)
-                replies.submit(lambda m=message: _run(m, session, handlers))
+                replies.submit(lambda m=message: _run(m, session, handlers), weight=_mib(message))
                 continue
             if replies is not None:
                 replies.drain()  # what this request does must see every save before it
@@ -240,6 +240,13 @@ def _grow_pipe(stream: IO[bytes]) -> None:
         fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     except (ImportError, AttributeError, OSError, ValueError):
         pass
+
+
+def _mib(message: dict) -> int:
+    """A save request's image data in MiB (at least 1), for ``parallel.MAX_PENDING``."""
+    image = message.get("image")
+    data = image.get("data") if isinstance(image, dict) else None
+    return 1 + (len(data) >> 20 if isinstance(data, str) else 0)
 
 
 def _runs_in_parallel(message: Any, handlers: Mapping[str, Handler]) -> bool:

@@ -396,8 +396,10 @@ def _store(
             with batch.slot(meta.sha256, fmt, str(root), identity=identity) as slot:
                 if slot.existing:
                     return duplicate(slot.existing)
+                # The new names are made durable once per folder, by the batch's commit,
+                # before any reply reports them (the file's data is fsynced now).
                 published = _publish(
-                    module, data, info, meta, fields, sidecars, root, relpath, layout
+                    module, data, info, meta, fields, sidecars, root, relpath, layout, slot.folders
                 )
                 slot.record(**row(published), identity=identity)
             _tickets.last = slot.ticket
@@ -456,19 +458,23 @@ class _Published:
 
 
 def _publish(
-    module, data, info, meta, fields, sidecars, root: Path, relpath: str, layout=None
+    module, data, info, meta, fields, sidecars, root: Path, relpath: str, layout=None, folders=None
 ) -> _Published:
-    """Embed, write the image under a new name, then its sidecars."""
+    """Embed, write the image under a new name, then its sidecars. ``folders``: a set that
+    collects the folders written to, whose fsync the caller does later, once for many files
+    (a batch's commit); ``None`` syncs each folder now."""
     from dsexport import storage
 
     embedded = _embed(module, data, info, meta, fields, layout)
     if embedded.metadata_in == "sidecar":
         sidecars = sidecars | {"json"}
-    path = storage.write_new(root, relpath, embedded.parts)
+    path = storage.write_new(root, relpath, embedded.parts, sync_folder=folders is None)
+    if folders is not None:
+        folders.add(str(path.parent))
     # Not path.stat(): the path is re-resolved through folders that another process may have
     # swapped for a link since write_new wrote through its own file descriptors.
     written = _size(embedded.parts)
-    sidecar_paths = _write_sidecars(root, path, meta.only(tuple(fields)), sidecars)
+    sidecar_paths = _write_sidecars(root, path, meta.only(tuple(fields)), sidecars, folders)
     return _Published(path, written, sidecar_paths, embedded)
 
 
@@ -476,7 +482,9 @@ def _size(parts) -> int:
     return sum(memoryview(p).nbytes for p in parts)
 
 
-def _write_sidecars(root: Path, image: Path, meta: Metadata, kinds: set[str]) -> list[str]:
+def _write_sidecars(
+    root: Path, image: Path, meta: Metadata, kinds: set[str], folders=None
+) -> list[str]:
     from dsexport import storage
 
     written = []
@@ -486,8 +494,13 @@ def _write_sidecars(root: Path, image: Path, meta: Metadata, kinds: set[str]) ->
             continue
         text = _record_json(meta) if kind == "json" else _a1111_text(meta)
         target = storage.write_new(
-            root, str(rel.with_suffix(f".{kind}").as_posix()), [text.encode("utf-8")]
+            root,
+            str(rel.with_suffix(f".{kind}").as_posix()),
+            [text.encode("utf-8")],
+            sync_folder=folders is None,
         )
+        if folders is not None:
+            folders.add(str(target.parent))
         written.append(str(target))
     return written
 

@@ -61,18 +61,22 @@ _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EM
 # --- public API ------------------------------------------------------------------------------
 
 
-def write_new(root: Path, relpath: str, parts: Parts) -> Path:
+def write_new(root: Path, relpath: str, parts: Parts, *, sync_folder: bool = True) -> Path:
     """Write ``parts`` as a new file at ``root/relpath``; return the path actually used.
 
     ``relpath`` is ``/``-separated (``naming.render`` output); missing folders are created. If the
     name is taken, ``name (2).ext``, ``name (3).ext``… is used instead. Example::
 
         write_new(Path("~/Pictures/DeepSeek").expanduser(), "2026-11-25/cat.png", [data])
+
+    ``sync_folder=False`` leaves the fsync of the file's folder (which makes its new name
+    durable) to the caller, who syncs it once for many files (``sync_folder()``); the file's
+    data is fsynced either way.
     """
     root = Path(os.fspath(root))
     folders, filename = _split_relpath(relpath)
     if _HAVE_DIR_FD:
-        final = _write_new_fd(root, folders, filename, parts)
+        final = _write_new_fd(root, folders, filename, parts, sync_folder=sync_folder)
     else:
         final = _write_new_paths(root, folders, filename, parts)
     return root.joinpath(*folders, final)
@@ -268,7 +272,23 @@ def collision_name(filename: str, n: int) -> str:
 # --- the dir_fd implementation (Linux, macOS, BSD) --------------------------------------------
 
 
-def _write_new_fd(root: Path, folders: list[str], filename: str, parts: Parts) -> str:
+def sync_folder(folder: str | os.PathLike) -> None:
+    """fsync a folder, making the names just created in it durable (see ``write_new``)."""
+    if not _HAVE_DIR_FD:
+        return  # the platforms without dir_fd (Windows) cannot fsync a folder
+    try:
+        dfd = _open_dir(os.fspath(folder))
+    except OSError:
+        return
+    try:
+        _fsync_dir(dfd)
+    finally:
+        os.close(dfd)
+
+
+def _write_new_fd(
+    root: Path, folders: list[str], filename: str, parts: Parts, *, sync_folder: bool = True
+) -> str:
     try:
         dfd = _open_dir(str(root))
     except OSError as err:
@@ -286,7 +306,8 @@ def _write_new_fd(root: Path, folders: list[str], filename: str, parts: Parts) -
         except BaseException:
             _unlink_quietly(dfd, where, tmp)
             raise
-        _fsync_dir(dfd)
+        if sync_folder:
+            _fsync_dir(dfd)
         return final
     finally:
         os.close(dfd)

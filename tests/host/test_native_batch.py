@@ -206,3 +206,29 @@ def test_exclusive_commits_the_open_group_first(batch, tmp_path):
     other = sqlite3.connect(batch.catalog.path)
     assert other.execute("SELECT count(*) FROM images").fetchone()[0] == 2
     other.close()
+
+
+def test_a_group_syncs_each_new_folder_once_before_its_commit(home, monkeypatch):
+    from dsexport import pipeline, storage
+
+    events: list[tuple[str, ...]] = []
+    real_sync = storage.sync_folder
+    monkeypatch.setattr(
+        storage,
+        "sync_folder",
+        lambda folder: (events.append(("sync", str(folder))), real_sync(folder)),
+    )
+    with pipeline.save_batch() as batch:
+        real_commit = batch.catalog.commit
+        monkeypatch.setattr(
+            batch.catalog, "commit", lambda: (events.append(("commit",)), real_commit())
+        )
+        saved = [
+            pipeline.save_image(data, {"prompt": f"cat {i}"}).path
+            for i, data in enumerate(images(3))
+        ]
+        assert events == [], "nothing is synced or committed before the group ends"
+        batch.flush()
+    folders = {str(Path(p).parent) for p in saved}
+    assert events == [*(("sync", f) for f in sorted(folders)), ("commit",)], events
+    assert len(folders) == 1, "three images of one day share one folder, synced once"

@@ -12,7 +12,9 @@ here one transaction covers every save that runs while it is open::
         slot.record(path=str(path), ...)      # joins the open transaction
     error = slot.ticket.wait()                # None once the row is durable, else why not
 
-Commits happen when someone waits for a ticket and no save is between its check and its record,
+The files' data is fsynced as each is written; their folders (the new names) are fsynced once
+per folder, just before the commit that records them. Commits happen when someone waits for a
+ticket and no save is between its check and its record,
 once the transaction is ``min_age_s`` old (so saves arriving one after another share it); when
 saves keep overlapping, at ``max_age_s``: new saves then wait until those in progress are
 recorded and the commit is done; and on ``flush()``. Within the process, a second save of the
@@ -66,14 +68,17 @@ class Ticket:
 
 
 class Slot:
-    """One save's place in the batch: ``existing`` is the path of an earlier copy, if any."""
+    """One save's place in the batch: ``existing`` is the path of an earlier copy, if any.
+    ``folders``: where the save created names without syncing the folder
+    (``storage.write_new(sync_folder=False)``); the commit syncs each folder once."""
 
-    __slots__ = ("_batch", "existing", "generation", "ticket")
+    __slots__ = ("_batch", "existing", "folders", "generation", "ticket")
 
     def __init__(self, batch: SaveBatch, existing: str | None, generation: int) -> None:
         self._batch = batch
         self.existing = existing
         self.generation = generation
+        self.folders: set[str] = set()
         self.ticket: Ticket | None = None
 
     def record(self, **fields: Any) -> None:
@@ -101,6 +106,8 @@ class SaveBatch:
         """Every transaction up to this number is committed or rolled back."""
         self._errors: dict[int, str] = {}
         self._draining = False
+        self._folders: set[str] = set()
+        """Folders with new names to fsync before the next commit."""
         self.commits = 0
 
     @contextmanager
@@ -140,6 +147,7 @@ class SaveBatch:
             yield slot
         finally:
             with self._cond:
+                self._folders |= slot.folders
                 self._saving -= claimed
                 self._active -= 1
                 if self._active == 0 and self._draining:
@@ -193,6 +201,12 @@ class SaveBatch:
             self._commit_locked()
 
     def _commit_locked(self) -> None:
+        if self._folders:
+            from dsexport import storage
+
+            for folder in sorted(self._folders):
+                storage.sync_folder(folder)
+            self._folders.clear()
         if self._opened_at is not None:
             try:
                 self.catalog.commit()

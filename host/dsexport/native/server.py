@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
-from dsexport.errors import BadFrame, BadRequest, DsError, UnknownRequest
+from dsexport.errors import BadFrame, BadRequest, DsError, UnknownRequest, error_fields
 from dsexport.native import framing
 from dsexport.native.handlers import HANDLERS
 from dsexport.native.session import Request, Session
@@ -66,11 +66,10 @@ Handler = Callable[[Request, Session], Mapping[str, Any]]
 
 
 def error_reply(req_id: Any, err: DsError) -> dict[str, Any]:
-    return {
-        "id": req_id,
-        "ok": False,
-        "error": {"code": err.code, "message": framing.shorten(str(err) or err.code)},
-    }
+    # ``message`` stays for the CLI and older clients; the extension words code + reason + params.
+    error = {"code": err.code, "message": framing.shorten(str(err) or err.code)}
+    error.update(error_fields(err))
+    return {"id": req_id, "ok": False, "error": error}
 
 
 def parse_request(message: Any) -> Request:

@@ -14,6 +14,7 @@
 #   bash install/install.sh --browser chromium    options other than ours go to `dsexport install`
 #   bash install/install.sh --no-demo             skip the demo (or DSEXPORT_NO_DEMO=1)
 #   bash install/install.sh --uninstall           remove the registration and the environment
+#   bash install/install.sh --uninstall --browser firefox   unregister Firefox only
 #   DSEXPORT_PYTHON=/usr/bin/python3.12 bash install/install.sh   use this interpreter
 set -eu
 
@@ -35,7 +36,7 @@ for arg in "$@"; do
     --uninstall) uninstall=1 ;;
     --no-demo) no_demo=1 ;;
     -h | --help)
-      sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -68,6 +69,12 @@ if [ "$uninstall" = 1 ]; then
     "$dsexport" uninstall ${args[@]+"${args[@]}"}
   else
     say "No DS Export environment at $venv; nothing registered by it to remove."
+  fi
+  # --uninstall --browser NAME unregisters that browser; while others stay registered (the
+  # install record is still there) their helper needs the environment.
+  if [ -f "$data_dir/install-state.json" ] || [ "$dry_run" = 1 ]; then
+    say "The environment $venv stays: other browsers still use it."
+    exit 0
   fi
   if link_is_ours; then rm -f "$link" && say "Removed the link $link."; fi
   if [ -d "$venv" ]; then rm -rf "$venv" && say "Removed the environment $venv."; fi

@@ -55,6 +55,7 @@ def test_install_sh_creates_venv_registers_upgrades_and_uninstalls(tmp_path, rep
     # Arrange: a home with Chromium's config folder; python3 >= 3.10 first on PATH.
     home = tmp_path / "home"
     (home / ".config/chromium").mkdir(parents=True)
+    (home / ".mozilla").mkdir()
     env = isolated_env(home, tmp_path / "runtime")
     data = tmp_path / "data"
     env["XDG_DATA_HOME"] = str(data)
@@ -91,6 +92,14 @@ def test_install_sh_creates_venv_registers_upgrades_and_uninstalls(tmp_path, rep
         check=False,
     )
     assert probe.stdout.strip() == "1", probe.stderr
+
+    # Act + Assert: unregister Firefox only; Chromium's helper and the venv stay
+    firefox_manifest = home / f".mozilla/native-messaging-hosts/{HOST}.json"
+    assert firefox_manifest.is_file()
+    partial = run_install_sh(repo_copy, env, "--uninstall", "--browser", "firefox")
+    assert not firefox_manifest.exists()
+    assert "other browsers still use it" in partial.stdout
+    assert ping_as_browser(str(manifest_path), env=env)["ok"] is True
 
     # Act: uninstall
     gone = run_install_sh(repo_copy, env, "--uninstall")

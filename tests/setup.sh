@@ -18,7 +18,6 @@ command -v node >/dev/null || apt_packages+=(nodejs npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 # Headful browser tests (tests/e2e/test_headful_*.py): a display, a window manager, real input, a
 # session bus and a notification daemon.
-command -v Xvfb >/dev/null || apt_packages+=(xvfb xauth)
 command -v xdotool >/dev/null || apt_packages+=(xdotool)
 command -v openbox >/dev/null || apt_packages+=(openbox)
 command -v dunst >/dev/null || apt_packages+=(dunst)

@@ -279,16 +279,14 @@ function labelFor(id) {
   return text ? `“${text.slice(0, LABEL_CHARS)}${text.length > LABEL_CHARS ? "…" : ""}”` : t("imageLabel");
 }
 
-/** "5 minutes ago", in the browser's language. */
+/** "5 min ago", in the extension's language (_locales, like every other word here). */
 function timeAgo(iso) {
-  const seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   if (!Number.isFinite(seconds)) return "";
-  const format = new Intl.RelativeTimeFormat(api.i18n?.getUILanguage?.() ?? undefined, { numeric: "auto" });
-  const abs = Math.abs(seconds);
-  if (abs < 60) return format.format(seconds, "second");
-  if (abs < 3600) return format.format(Math.round(seconds / 60), "minute");
-  if (abs < 86400) return format.format(Math.round(seconds / 3600), "hour");
-  return format.format(Math.round(seconds / 86400), "day");
+  if (seconds < 60) return t("timeJustNow");
+  if (seconds < 3600) return t("timeMinutesAgo", [String(Math.round(seconds / 60))]);
+  if (seconds < 86400) return t("timeHoursAgo", [String(Math.round(seconds / 3600))]);
+  return t("timeDaysAgo", [String(Math.round(seconds / 86400))]);
 }
 
 /** Failures grouped by reason: each reason once, then which images it concerns. */
@@ -320,6 +318,12 @@ function dirName(path) {
   return cut > 0 ? text.slice(0, cut) : text;
 }
 
+/** "/home/ana/Pictures/DeepSeek/2026-11-25" → "…/Pictures/DeepSeek/2026-11-25" when long. */
+function shortPath(path) {
+  if (path.length <= 48) return path;
+  return `…/${path.split(/[\\/]/).filter(Boolean).slice(-3).join("/")}`;
+}
+
 function renderSummary(entry) {
   state.last = entry;
   const summary = entry.summary;
@@ -331,7 +335,8 @@ function renderSummary(entry) {
   $("sum-failed").textContent = String(summary.failed.length);
   const folder = summary.saved[0]?.path ? dirName(summary.saved[0].path) : summary.folder;
   $("sum-folder").hidden = !folder || !summary.saved.length;
-  $("sum-folder").textContent = folder ? t("summaryFolder", [folder]) : "";
+  $("sum-folder").textContent = folder ? t("summaryFolder", [shortPath(folder)]) : "";
+  $("sum-folder").title = folder ?? "";
   $("sum-failures").replaceChildren(...failureItems(summary.failed));
   const warnings = [...new Set(summary.saved.flatMap((item) => item.warnings ?? []).map((text) => describeWarning(text, t)))].slice(0, 3);
   $("sum-warnings").replaceChildren(

@@ -446,7 +446,10 @@ class PopupTarget:
     def wait_for(self, expression: str, timeout: float = 30):
         deadline = time.monotonic() + timeout
         while True:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError:  # the document is still loading (no body yet)
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:
@@ -478,3 +481,26 @@ def context_menu_entry(
 
     box = desktop.wait_for(entry, timeout=timeout, what="our entry in the context menu")
     return (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+
+
+def popup_point(popup, selector: str) -> tuple[int, int]:
+    """Where an element of the popup is on the screen (the popup has no frame of its own)."""
+    x, y = popup.evaluate(
+        f"""(() => {{
+             const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();
+             const side = (outerWidth - innerWidth) / 2;
+             return [screenX + side + r.left + r.width / 2,
+                     screenY + outerHeight - innerHeight - side + r.top + r.height / 2]; }})()"""
+    )
+    return round(x), round(y)
+
+
+def open_popup(desktop: Desktop, browser: HeadfulChromium) -> PopupTarget:
+    """A click on the toolbar button, as a person opens the popup; returns it once it is ready."""
+    desktop.click(*toolbar_button(desktop, browser.window))
+    popup = browser.popup_page()
+    assert popup is not None, "the toolbar button opened no popup"
+    popup.wait_for(
+        "document.body.dataset.ready === '1' || !document.querySelector('#host-box').hidden"
+    )
+    return popup

@@ -108,10 +108,11 @@ class HeadfulChromium:
         *,
         lang=None,
         install=True,
+        download_dir=None,
     ):
         if install:
             install_host(dirs.profile)
-        chromium_preferences(dirs.profile, dirs.downloads, lang)
+        chromium_preferences(dirs.profile, download_dir or dirs.downloads, lang)
         env = with_file_manager_recorder(dict(desktop.env), desktop.folder)
         self.reveal_log = desktop.folder / "file-manager.log"
         if lang:

@@ -5,6 +5,7 @@ a notification are taken here (docs/screenshots/ with DSEXPORT_UPDATE_SCREENSHOT
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -137,3 +138,51 @@ def test_toolbar_popup_saves_with_enter_and_reports_where_the_person_looks(
     top = popup.evaluate("document.querySelector('#summary').getBoundingClientRect().top")
     assert 0 <= top < 200
     assert desktop.notifications() == []
+
+
+def test_a_download_outside_the_known_folders_is_explained_once_and_a_click_adds_it(
+    headful_chromium, desktop, dirs, sample
+):
+    from dsexport import read_metadata
+
+    # Arrange: the person's browser saves downloads to the Desktop, which automatic capture may
+    # not change until the person says so
+    elsewhere = dirs.home / "Desktop"
+    elsewhere.mkdir()
+    browser = headful_chromium(download_dir=elsewhere)
+    conv = sample.conversation("main")
+    upload = conv.turns[0].uploads[0]
+    page = browser.open(conv.page_url)
+    # DeepSeek's image viewer, as a click on the thumbnail opens it (the sample page has no
+    # handler for that click), with its download link
+    page.evaluate(
+        "(() => { document.querySelector('.ds-modal-wrapper').hidden = false;"
+        " document.querySelector('.ds-sample-download').scrollIntoView({block: 'center'}); })()"
+    )
+    time.sleep(0.3)
+
+    # Act: the viewer's download link, clicked
+    desktop.click(*screen_point(page, ".ds-sample-download", browser.window))
+
+    # Assert: said once, with where the file is and the one-click answer
+    note = desktop.wait_for_notification(1)
+    landed = elsewhere / upload.file_name
+    assert landed.is_file()
+    assert note.title == f"Prompt not added to {upload.file_name}", note
+    assert str(elsewhere) in note.body or "/Desktop" in note.body, note
+    assert "Click to add this folder." in note.body
+    assert "download_dirs" not in note.body
+
+    # Act: the click
+    window = desktop.wait_for(desktop.notification_windows, what="the notification")[0]
+    x, y, w, h = desktop.geometry(window)
+    desktop.click(x + w // 2, y + h // 2)
+
+    # Assert: the folder is allowed from now on and the file has its prompt
+    done = desktop.wait_for_notification(2)
+    assert done.title == "Folder added", done
+    assert upload.file_name in done.body
+    meta = read_metadata(landed)
+    assert meta is not None and meta.prompt, "the download did not get its prompt"
+    config = json.loads((dirs.home / ".config" / "dsexport" / "config.json").read_text())
+    assert str(elsewhere) in config["download_dirs"]

@@ -213,7 +213,10 @@ function renderScan(scan) {
   $("grid").replaceChildren(...scan.images.map(renderCard));
   const skipped = scan.health.problems.length;
   $("page-problems").hidden = skipped === 0;
-  $("page-problems").textContent = skipped ? `${t("pageProblems")} ${scan.health.problems.slice(0, 3).join("; ")}` : "";
+  // The adapter's own notes are technical and English: counted here, listed in the tooltip and
+  // in "Copy diagnostics".
+  $("page-problems").textContent = skipped ? t("pageProblemsCount", [String(skipped)]) : "";
+  $("page-problems").title = scan.health.problems.slice(0, 10).join("\n");
   updateButtons();
 }
 

@@ -6,6 +6,7 @@ import { PAGE_HEALTH, PAGE_IMAGES, errorReply, okReply } from "../shared/message
 import { cleanText, isTabId } from "../shared/validate.js";
 import { showCount, showHealth } from "./badge.js";
 import { embedDownload, recentCaptures } from "./downloads.js";
+import { exportConversation, exportStatus } from "./export.js";
 import { forgetSave, lastSaveFor, recordSave } from "./last-save.js";
 import { dirName } from "./match.js";
 import { hostStatus as pingHost, sendOnce } from "./native.js";
@@ -158,7 +159,8 @@ export const HANDLERS = {
   hostStatus: () => hostStatus(),
   embedDownload: ({ downloadId }) => embedDownload(downloadId),
   // `last` is the last save in the conversation the tab shows now, whoever started it.
-  jobStatus: async ({ tabId }) => ({ job: jobStatus(tabId), last: await lastSaveFor(await tabUrl(tabId)) }),
+  jobStatus: async ({ tabId }) => ({ job: jobStatus(tabId) ?? exportStatus(tabId), last: await lastSaveFor(await tabUrl(tabId)) }),
+  exportConversation: ({ tabId, options }) => exportConversation(tabId, options ?? {}),
   forgetSave: async ({ tabId }) => {
     await forgetSave(await tabUrl(tabId));
     return {};

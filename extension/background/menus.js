@@ -6,8 +6,9 @@ import { DEEPSEEK_MATCH, api, isDeepSeekUrl } from "../shared/browser.js";
 import { toErrorJson } from "../shared/errors.js";
 import { t } from "../shared/i18n.js";
 import { flashResult } from "./badge.js";
+import { exportConversation } from "./export.js";
 import { recordSave } from "./last-save.js";
-import { notifySave } from "./notify.js";
+import { notifyExport, notifySave } from "./notify.js";
 import { saveImage, saveTab } from "./save.js";
 
 export const MENU_ITEMS = [
@@ -24,6 +25,14 @@ export const MENU_ITEMS = [
     contexts: ["page"],
     source: "menu",
     run: (_info, tab) => saveTab(tab.id, { source: "menu" }),
+  },
+  {
+    id: "dsexport-export-conversation",
+    titleKey: "menuExportConversation",
+    contexts: ["page"],
+    source: "menu",
+    export: true,
+    run: (_info, tab) => exportConversation(tab.id, { source: "menu" }),
   },
 ];
 
@@ -59,9 +68,22 @@ async function runAndReport(tab, action, source) {
   return summary;
 }
 
+/** An export's result ({path, images, turns, failed}) or error, as a notification and badge. */
+async function exportAndReport(tab, action) {
+  let result;
+  try {
+    result = await action();
+  } catch (err) {
+    result = { error: toErrorJson(err), failed: [] };
+  }
+  await Promise.allSettled([flashResult(tab.id, { failed: result.error ? [result.error] : result.failed ?? [] }), notifyExport(result)]);
+  return result;
+}
+
 export function onMenuClicked(info, tab) {
   const item = MENU_ITEMS.find((entry) => entry.id === info.menuItemId);
   if (!item || !tab || !isDeepSeekUrl(tab.url ?? info.pageUrl)) return undefined;
+  if (item.export) return exportAndReport(tab, () => item.run(info, tab));
   return runAndReport(tab, () => item.run(info, tab), item.source);
 }
 

@@ -132,6 +132,25 @@ async function show(note) {
   return id;
 }
 
+/**
+ * The notification for "Export conversation" from the menu: {path, images, turns, failed} or
+ * {error}. A click shows the archive in its folder.
+ */
+export function exportNotification(result, translate = t) {
+  if (result?.error) {
+    if (HOST_PROBLEMS.has(result.error.code)) return saveNotification({ total: 1, saved: [], failed: [result.error] }, translate);
+    return { title: translate("notifyExportFailedTitle"), message: describeError(result.error, translate), action: { kind: "popup" } };
+  }
+  const where = translate("notifyWhere", [baseName(result.path), shortPath(dirName(result.path))]);
+  const failed = result.failed ?? [];
+  const message = failed.length ? `${reasonsOnce(failed, translate)}\n${where}` : `${where}\n${translate("notifyClickToShow")}`;
+  return { title: translate("notifyExportedTitle"), message, action: { kind: "reveal", path: result.path } };
+}
+
+export function notifyExport(result) {
+  return show(exportNotification(result));
+}
+
 /** After a menu or shortcut save. */
 export function notifySave(summary) {
   return show(saveNotification(summary));

@@ -4,6 +4,7 @@
 // active one (tests and README screenshots).
 import { api, isDeepSeekUrl } from "../shared/browser.js";
 import { describeError, describeWarning } from "../shared/errors.js";
+import { DEFAULT_EXPORT_OPTIONS, STORAGE_KEY as EXPORT_OPTIONS_KEY, validateExportOptions } from "../shared/export-options.js";
 import { applyI18n, t } from "../shared/i18n.js";
 import { installCommandFor } from "../shared/install-command.js";
 import { KIND_KEYS } from "../shared/labels.js";
@@ -259,6 +260,11 @@ function updateButtons() {
   $("selected-count").textContent = images ? `${state.selected.size} / ${images}` : "";
   for (const box of $("grid").querySelectorAll("input")) box.disabled = state.saving;
   $("retry-failed").disabled = !ready;
+  // Export works on any conversation, with or without images.
+  const conversation = Boolean(state.scan?.conversation?.kind);
+  $("export").hidden = !conversation;
+  $("export-box").hidden = !conversation;
+  $("export").disabled = !state.hostOk || state.saving;
 }
 
 function setSelection(all) {
@@ -269,8 +275,9 @@ function setSelection(all) {
   updateButtons();
 }
 
-function showProgress({ done, total, fraction = 0 }) {
+function showProgress({ done, total, fraction = 0, phase }) {
   $("progress-box").hidden = false;
+  $("progress-label").textContent = t(phase === "archive" || state.exporting ? "exporting" : "saving");
   const value = total ? Math.min(1, (done + (done < total ? fraction : 0)) / total) : 0;
   $("progress").value = value;
   $("progress-text").textContent = `${Math.min(done + (done < total ? 1 : 0), total)} / ${total}`;
@@ -333,7 +340,7 @@ function renderSummary(entry) {
   $("summary").hidden = false;
   $("sum-when").textContent = timeAgo(entry.at);
   const newlySaved = summary.saved.filter((item) => !item.duplicate).length;
-  $("sum-saved").textContent = String(newlySaved);
+  $("sum-saved").textContent = String(summary.exported?.images ?? newlySaved);
   $("sum-duplicates").textContent = String(summary.duplicates);
   $("sum-failed").textContent = String(summary.failed.length);
   const folder = summary.saved[0]?.path ? dirName(summary.saved[0].path) : summary.folder;
@@ -357,8 +364,16 @@ function renderSummary(entry) {
       ? `${t("zipFailed")} ${describeError(zip.error, t)}`
       : `${t("zipSaved")} ${String(zip.path).split(/[\\/]/).pop()}`;
   }
+  const exported = summary.exported;
+  $("sum-export").hidden = !exported;
+  $("sum-export").classList.toggle("error-text", Boolean(exported?.error));
+  if (exported) {
+    $("sum-export").textContent = exported.error
+      ? `${t("exportFailed")} ${describeError(exported.error, t)}`
+      : `${t("exportSaved")} ${String(exported.path).split(/[\\/]/).pop()}${summary.failed.length ? ` ${t("exportImagesFailed")}` : ""}`;
+  }
   // "Show in folder" selects the archive when there is one, else the first saved image.
-  const shown = zip?.path ?? summary.saved[0]?.path;
+  const shown = exported?.path ?? zip?.path ?? summary.saved[0]?.path;
   $("reveal").hidden = !shown;
   $("reveal").onclick = shown
     ? () => call("reveal", { path: shown }).catch((err) => flash($("summary-status"), describeError(err, t), "error"))
@@ -397,6 +412,55 @@ async function save(ids) {
     // The result goes where the person looks: the top of the list they just saved from.
     $("scroll").scrollTo({ top: 0 });
     $("save-selected").focus();
+  }
+}
+
+// ------------------------------------------------------------ "Export conversation"
+
+async function loadExportOptions() {
+  const stored = (await api.storage.local.get(EXPORT_OPTIONS_KEY))[EXPORT_OPTIONS_KEY];
+  let options = { ...DEFAULT_EXPORT_OPTIONS };
+  try {
+    options = validateExportOptions(stored ?? {});
+  } catch {
+    // A broken stored value: show the defaults.
+  }
+  $("export-reasoning").checked = options.reasoning;
+  $("export-sources").checked = options.sources;
+  $("export-container").value = options.container;
+  $("export-template").value = options.template;
+}
+
+function exportOptions() {
+  return {
+    reasoning: $("export-reasoning").checked,
+    sources: $("export-sources").checked,
+    container: $("export-container").value,
+    template: $("export-template").value.trim() || DEFAULT_EXPORT_OPTIONS.template,
+  };
+}
+
+async function exportNow() {
+  if (state.saving || state.tabId === null) return;
+  const options = exportOptions();
+  await api.storage.local.set({ [EXPORT_OPTIONS_KEY]: options }).catch(() => {});
+  state.saving = true;
+  state.exporting = true;
+  $("summary").hidden = true;
+  showProgress({ done: 0, total: state.scan?.images.length ?? 0 });
+  updateButtons();
+  const at = new Date().toISOString();
+  try {
+    const result = await call("exportConversation", { tabId: state.tabId, options: { ...options, source: "toolbar" } });
+    renderSummary({ at, source: "toolbar", summary: { total: result.images, saved: [], duplicates: 0, failed: result.failed, folder: null, exported: result } });
+  } catch (err) {
+    renderSummary({ at, source: "toolbar", summary: { total: 0, saved: [], duplicates: 0, failed: [], folder: null, exported: { error: { ...err, code: err.code, message: err.message } } } });
+  } finally {
+    state.saving = false;
+    state.exporting = false;
+    $("progress-box").hidden = true;
+    updateButtons();
+    $("scroll").scrollTo({ top: 0 });
   }
 }
 
@@ -439,6 +503,7 @@ function wire() {
   });
   $("copy-command").addEventListener("click", () => copyText($("install-command").textContent, $("copy-command-status")));
   $("copy-diagnostics").addEventListener("click", copyDiagnostics);
+  $("export").addEventListener("click", exportNow);
   $("change-shortcut").addEventListener("click", () => openShortcutSettings().catch(() => api.runtime.openOptionsPage()));
   $("allow-origins").addEventListener("click", requestOrigins);
   api.runtime.onMessage.addListener((message) => {
@@ -511,6 +576,7 @@ async function showCaptureProblem() {
 async function init() {
   applyI18n();
   wire();
+  loadExportOptions().catch(() => {});
   syncQuality();
   showShortcut().catch(() => {});
   api.storage.local.get(ZIP_KEY).then((got) => {

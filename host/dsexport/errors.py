@@ -16,7 +16,10 @@ contract (docs/protocol.md lists them; tests check the extension has words for e
 from __future__ import annotations
 
 import errno as _errno
-from typing import Any, ClassVar
+
+TYPE_CHECKING = False  # typing is not imported: the native host's start-up stays lean
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 MAX_PARAMS = 8
 MAX_PARAM_CHARS = 300

@@ -15,8 +15,6 @@ contract (docs/protocol.md lists them; tests check the extension has words for e
 
 from __future__ import annotations
 
-import errno as _errno
-
 TYPE_CHECKING = False  # typing is not imported: the native host's start-up stays lean
 if TYPE_CHECKING:
     from typing import Any, ClassVar
@@ -124,10 +122,12 @@ def error_fields(err: DsError) -> dict[str, Any]:
     "template_unknown_field", "params": {"field": "foo"}}``. An error raised ``from`` an
     ``OSError`` also names its errno (``{"errno": "ENOSPC"}``), so "disk full" and "permission
     denied" can be told apart in any language without parsing the OS's English text."""
+    import errno  # only when answering an error: a ping's start-up imports nothing extra
+
     params = dict(getattr(err, "params", None) or {})
     cause = err.__cause__
-    if isinstance(cause, OSError) and cause.errno in _errno.errorcode:
-        params.setdefault("errno", _errno.errorcode[cause.errno])
+    if isinstance(cause, OSError) and cause.errno in errno.errorcode:
+        params.setdefault("errno", errno.errorcode[cause.errno])
     out: dict[str, Any] = {}
     reason = getattr(err, "reason", None)
     if isinstance(reason, str) and reason:

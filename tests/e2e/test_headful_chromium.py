@@ -186,3 +186,40 @@ def test_a_download_outside_the_known_folders_is_explained_once_and_a_click_adds
     assert meta is not None and meta.prompt, "the download did not get its prompt"
     config = json.loads((dirs.home / ".config" / "dsexport" / "config.json").read_text())
     assert str(elsewhere) in config["download_dirs"]
+
+
+def test_the_popup_keeps_the_format_and_shows_each_conversation_its_own_last_save(
+    headful_chromium, desktop, dirs, sample
+):
+    from headful import open_popup, popup_point
+
+    # Arrange: a save in one conversation
+    browser = headful_chromium()
+    main, broken = sample.conversation("main"), sample.conversation("broken")
+    browser.open(main.page_url)
+    popup = open_popup(desktop, browser)
+
+    # Act: choose PNG from the format list with the keyboard, then save
+    desktop.click(*popup_point(popup, "#format"))
+    desktop.key("Down")
+    desktop.key("Return")
+    popup.wait_for("document.querySelector('#format').value === 'png'")
+    desktop.click(*popup_point(popup, "#save-all"))
+    popup.wait_for("!document.querySelector('#summary').hidden", timeout=60)
+    desktop.key("Escape")
+
+    # Assert: another conversation shows no summary of that save, and PNG is still chosen
+    browser.open(broken.page_url)
+    popup = open_popup(desktop, browser)
+    assert popup.evaluate("document.querySelector('#summary').hidden") is True
+    assert popup.evaluate("document.querySelector('#format').value") == "png"
+    desktop.key("Escape")
+
+    # Assert: back in the first conversation, its save is shown, with when it happened
+    browser.open(main.page_url)
+    popup = open_popup(desktop, browser)
+    popup.wait_for("!document.querySelector('#summary').hidden")
+    assert popup.evaluate("document.querySelector('#sum-when').textContent") == "just now"
+    config = json.loads((dirs.home / ".config" / "dsexport" / "config.json").read_text())
+    assert config["format"] == "png"
+    assert all(p.suffix == ".png" or p.suffix == ".svg" for p in images_in(dirs.output))

@@ -296,6 +296,26 @@ class HeadfulFirefox:
             self.proxy.close()
 
 
+def chromium_executable() -> str:
+    # Not conftest's chromium_path: "conftest" names another module when the whole suite runs.
+    import shutil
+
+    from e2e_support import require_tool
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return require_tool(name)
+    return require_tool("chromium")
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    """Where a headful test keeps the screenshots it takes for a person to look at (the README's
+    are test_screenshots.py's)."""
+    folder = tmp_path / "shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def firefox_executable() -> str:
     import shutil
 
@@ -341,13 +361,13 @@ def headful_chromium(desktop, dirs, sample_server):
     require_module("playwright")
     from playwright.sync_api import sync_playwright
 
-    from conftest import chromium_path
-
     pw = sync_playwright().start()
     started = []
 
     def launch(**kw):
-        browser = HeadfulChromium(pw, chromium_path(), desktop, dirs, sample_server.port, **kw)
+        browser = HeadfulChromium(
+            pw, chromium_executable(), desktop, dirs, sample_server.port, **kw
+        )
         started.append(browser)
         return browser
 

@@ -1,29 +1,18 @@
 """Headful Chromium with real input: the keyboard shortcut, the context menu and the toolbar popup,
 used the way a person uses them (xdotool key presses and clicks on what is on the screen), and the
-system notification each save from outside the popup gives. Screenshots of the popup states and of
-a notification are taken here (docs/screenshots/ with DSEXPORT_UPDATE_SCREENSHOTS=1)."""
+system notification each save from outside the popup gives. Screenshots go to the test's folder; the
+README's are test_screenshots.py's."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
-from e2e_support import REPO, saved_files
-from headful import context_menu_entry, popup_box, screen_point, toolbar_button
+from e2e_support import saved_files
+from headful import context_menu_entry, popup_box, screen_point, shots_dir, toolbar_button
 
 pytestmark = pytest.mark.e2e
-
-DOCS_SHOTS = REPO / "docs" / "screenshots"
-
-
-def shots_dir(tmp_path):
-    folder = (
-        DOCS_SHOTS if os.environ.get("DSEXPORT_UPDATE_SCREENSHOTS") == "1" else tmp_path / "shots"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def images_in(folder, since: set | None = None) -> list:

@@ -8,8 +8,7 @@ import time
 
 import pytest
 from e2e_support import saved_files
-from headful import context_menu_entry, toolbar_button
-from test_headful_chromium import shots_dir
+from headful import context_menu_entry, shots_dir, toolbar_button
 
 pytestmark = pytest.mark.e2e
 

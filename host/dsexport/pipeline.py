@@ -342,7 +342,8 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
     try:
         with _catalog_lock() as catalog:
             if catalog is not None:
-                existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
+                identity = _identity(meta)
+                existing = catalog.find_duplicate(meta.sha256, fmt, str(root), identity=identity)
                 if existing:
                     return SaveResult(
                         path=existing,
@@ -362,6 +363,7 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
                     size=published.written,
                     metadata=meta,
                     source=opts.source or "api",
+                    identity=identity,
                 )
     except sqlite3.Error as err:
         # The catalog only deduplicates: a full disk or a broken database must not fail a save.
@@ -387,6 +389,13 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
         width=info.width,
         height=info.height,
     )
+
+
+def _identity(meta: Metadata) -> str | None:
+    """A diagram's identity beside its bytes: one chart rendered again is the same picture."""
+    from dsexport.catalog.identity import diagram_identity
+
+    return diagram_identity(meta)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ from headful import open_popup, popup_box, popup_point
 pytestmark = pytest.mark.e2e
 
 DOCS_SHOTS = REPO / "docs" / "screenshots"
+#: The popup opened as a page (``popup.html?tab=ID``, test_screenshots_sweep.py): its 600 px
+#: column and a margin.
+POPUP_VIEWPORT = {"width": 460, "height": 640}
 LOCALES = {"en": "en", "zh-CN": "zh_CN"}
 
 

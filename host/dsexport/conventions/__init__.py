@@ -52,6 +52,9 @@ class ReadResult:
     """The ``Reader.name`` that produced ``metadata``: ``dsexport``, ``a1111``, ``comfyui``, …"""
     fields: dict[str, Any] = field(default_factory=dict)
     """What we parsed on the way, for ``inspect``, e.g. ``{"exif": {tag: text}, "xmp": {…}}``."""
+    problem: str | None = None
+    """Why the metadata ``convention`` found is not usable (a number out of range, nesting too
+    deep, a text too long); ``metadata`` is then ``None``."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,12 @@ def read(raw: RawFields) -> ReadResult:
     """The metadata in ``raw``, from the first reader in ``READERS`` that finds any.
 
     A reader that meets malformed data (bad JSON, broken TIFF) counts as not finding anything.
+    What a reader finds is held to the bounds of a request (``validate.check_metadata``): a
+    value out of range gives ``problem`` instead of metadata.
     """
+    from dsexport.errors import BadRequest
+    from dsexport.validate import check_metadata
+
     fields: dict[str, Any] = {}
     if raw.exif:
         fields["exif"] = exif.fields(raw.exif)
@@ -200,10 +208,13 @@ def read(raw: RawFields) -> ReadResult:
     for reader in READERS:
         try:
             found = reader.read(raw)
-        except (ValueError, struct.error):
+        except (ValueError, struct.error, OverflowError, RecursionError):
             continue
         if found is not None:
-            return ReadResult(found, reader.name, fields)
+            try:
+                return ReadResult(check_metadata(found), reader.name, fields)
+            except BadRequest as err:
+                return ReadResult(None, reader.name, fields, problem=str(err))
     return ReadResult(None, None, fields)
 
 

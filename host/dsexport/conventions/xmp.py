@@ -188,7 +188,19 @@ def encode(meta: Metadata, record_json: str, existing: bytes | None = None) -> b
     return _packet([ours, *foreign], prefixes)
 
 
+def _strip_records(elem: ET.Element) -> None:
+    """Remove our record wherever it sits, also nested inside another property: a packet
+    keeps exactly one record, the one we write now."""
+    for node in elem.iter():
+        if P_RECORD in node.attrib:
+            del node.attrib[P_RECORD]
+        for child in list(node):
+            if child.tag == P_RECORD:
+                node.remove(child)
+
+
 def _strip_properties(rdf: ET.Element, written: set[str]) -> list[ET.Element]:
+    _strip_records(rdf)
     kept = []
     for child in list(rdf):
         if child.tag == _DESCRIPTION:
@@ -352,7 +364,9 @@ def properties(packet: bytes) -> dict[str, str]:
         uri, local = _split_name(name)
         return f"{prefix_of.get(uri, uri)}:{local}" if uri else local
 
-    for desc in rdf.iter(_DESCRIPTION):
+    # Only the packet's own descriptions: a description nested inside a property's value
+    # (a struct) describes that value, and a record hidden there is not the file's record.
+    for desc in rdf.findall(_DESCRIPTION):
         for name, value in desc.attrib.items():
             if name != _ABOUT:
                 found.setdefault(key(name), value)

@@ -17,6 +17,7 @@ further APP1 segments with (GUID, total, offset) headers, and ``extract`` merges
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 from dataclasses import dataclass
@@ -285,6 +286,25 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
             parts.copy(seg.start, seg.end)
     parts.copy(layout.scan_start, len(view))
     return parts.result()
+
+
+#: Segments that hold metadata, not the picture (APP1 Exif/XMP, APP13 IPTC, comments): left
+#: out of ``content_digest``. APP0, APP2 (ICC, MPF) and APP14 (Adobe colour transform) stay in.
+METADATA_MARKERS = frozenset({_APP1, 0xED, _COM})
+
+
+@releases_views
+def content_digest(data: bytes | memoryview) -> str:
+    """SHA-256 of SOI, every segment that is not metadata, and everything from the first SOS
+    to the end of the file: what ``embed`` never changes."""
+    view = as_view(data)
+    layout = split(view)
+    digest = hashlib.sha256(view[:2])
+    for seg in layout.segments:
+        if seg.marker not in METADATA_MARKERS:
+            digest.update(view[seg.start : seg.end])
+    digest.update(view[layout.scan_start :])
+    return digest.hexdigest()
 
 
 @releases_views

@@ -11,6 +11,7 @@ precedes it, which happens whenever a prompt is not Latin-1.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from collections.abc import Iterator
@@ -206,6 +207,25 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     # Bytes after IEND are not part of the image; keep them, the file is not ours to trim.
     parts.copy(end, len(view))
     return parts.result()
+
+
+#: Chunks that hold metadata, not the picture: left out of ``content_digest``.
+METADATA_TYPES = frozenset({*TEXT_TYPES, b"eXIf"})
+
+
+@releases_views
+def content_digest(data: bytes | memoryview) -> str:
+    """SHA-256 of every chunk that is not metadata (text chunks, ``eXIf``), in order, and of
+    any bytes after IEND: what ``embed`` never changes, so a file and every save of it share
+    the digest."""
+    view = as_view(data)
+    chunks, end = split(view)
+    digest = hashlib.sha256()
+    for c in chunks:
+        if c.type not in METADATA_TYPES:
+            digest.update(view[c.start : c.end])
+    digest.update(view[end:])
+    return digest.hexdigest()
 
 
 def _decompress(raw: bytes | memoryview, what: str) -> bytes:

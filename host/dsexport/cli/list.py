@@ -7,12 +7,17 @@ import json
 
 HELP = """\
 List saved images grouped by conversation (most recent first) or by day, with counts and sizes.
-With --conversation or --day, list that group's files instead.
+With --conversation or --day, list that group's files instead. Conversation ids are shortened to
+their first 8 or more characters, enough to tell them apart (--json prints them whole).
+
+--conversation takes an id or its first 4+ characters, a part of the conversation's title (any
+case), or its URL; exit status 3 when it matches several conversations (they are listed).
 
 examples:
   dsexport list
   dsexport list --by day
-  dsexport list --conversation 3f2a9c
+  dsexport list --conversation 7c0e5a52
+  dsexport list --conversation 猫咪 --json
   dsexport list --day 2026-11-25 --json
 """
 
@@ -26,7 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--by", choices=("conversation", "day"), default="conversation")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--conversation", metavar="ID", help="files of one conversation")
+    from dsexport.cli.conversation_option import add_option
+
+    add_option(group)
     group.add_argument("--day", metavar="YYYY-MM-DD", help="files of one day")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
@@ -34,13 +41,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dsexport.catalog import open_catalog
+    from dsexport.catalog.conversations import short_ids
     from dsexport.catalog.db import row_to_dict
     from dsexport.catalog.progress import human_bytes
     from dsexport.catalog.search import list_entries, list_groups
+    from dsexport.cli.conversation_option import resolve
 
     with open_catalog() as catalog:
         if args.conversation is not None or args.day is not None:
-            entries = list_entries(catalog, conversation=args.conversation, day=args.day)
+            conversation = resolve(catalog, args.conversation)
+            if isinstance(conversation, int):
+                return conversation
+            entries = list_entries(catalog, conversation=conversation, day=args.day)
             if args.json:
                 print(json.dumps([row_to_dict(e) for e in entries], ensure_ascii=False, indent=1))
                 return 0 if entries else 1
@@ -54,13 +66,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([g.to_dict() for g in groups], ensure_ascii=False, indent=1))
         return 0
+    short = short_ids(g.key for g in groups if g.key) if args.by == "conversation" else {}
     for g in groups:
         size = human_bytes(g.bytes)
         if args.by == "day":
             print(f"{g.key or '(unknown day)'}  {g.count:>6} images  {size:>9}")
         else:
             label = g.title or "(no title)"
-            key = g.key or "(no conversation)"
+            key = short.get(g.key, g.key) if g.key else "(no conversation)"
             last = (g.last or "")[:10]
             print(f"{key}  {label}\n    {g.count} images, {size}, last {last}")
     return 0

@@ -125,9 +125,14 @@ def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str
     exif_bytes = None
     if fmt in EXIF_FORMATS:
         comment = None if keep_foreign and _user_comment(existing) else parameters
-        exif_bytes = exif.encode(meta, comment, existing.exif)
+        facts = None
+        if fmt == "jpeg" and existing.pixel_size is not None:
+            facts = exif.JpegFacts(*existing.pixel_size, existing.density)
+        exif_bytes = exif.encode(meta, comment, existing.exif, jpeg=facts)
 
-    packet = xmp.encode(meta, record.encode(meta), existing.xmp)
+    # A photo says when it was taken; our capture time then stays in the record only.
+    dated = exif.has_capture_date(existing.exif) or xmp.has_capture_date(existing.xmp)
+    packet = xmp.encode(meta, record.encode(meta), existing.xmp, keep_create_date=dated)
 
     text: dict[str, str] = {}
     if fmt == "png":
@@ -139,7 +144,9 @@ def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str
             "Description": meta.prompt,
         }
         for key, value in candidates.items():
-            if value and (ours_before or not existing.text.get(key)):
+            # A creation time already there is the picture's own: never replaced.
+            replace = ours_before and key != "Creation Time"
+            if value and (replace or not existing.text.get(key)):
                 text[key] = value
     return Payload(parameters=parameters, exif=exif_bytes, xmp=packet, text=text)
 

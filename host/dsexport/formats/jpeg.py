@@ -331,7 +331,33 @@ def extract(data: bytes | memoryview) -> RawFields:
     if xmp is not None and extended:
         xmp = _with_extended(xmp, extended)
     text = {"comment": "\n".join(comments)} if comments else {}
-    return RawFields(text=text, exif=exif, xmp=xmp)
+    return RawFields(
+        text=text,
+        exif=exif,
+        xmp=xmp,
+        pixel_size=_frame_size(view, layout),
+        density=_jfif_density(view, layout),
+    )
+
+
+def _frame_size(view: memoryview, layout: Layout) -> tuple[int, int] | None:
+    for seg in layout.segments:
+        if seg.marker in _SOF and seg.end - seg.data_start >= 5:
+            height, width = struct.unpack_from(">HH", view, seg.data_start + 1)
+            return (width, height) if width and height else None
+    return None
+
+
+def _jfif_density(view: memoryview, layout: Layout) -> tuple[int, int, int] | None:
+    """JFIF units (0 aspect ratio, 1 per inch, 2 per cm) mapped to EXIF's (1, 2, 3)."""
+    for seg in layout.segments:
+        if seg.marker == _APP0 and seg.end - seg.data_start >= 12:
+            head = _payload(view, seg, 12)
+            if head[:5] == b"JFIF\0":
+                units, x, y = struct.unpack_from(">BHH", head, 7)
+                if units <= 2 and x and y:
+                    return (x, y, units + 1)
+    return None
 
 
 # --- Extended XMP -----------------------------------------------------------------------------

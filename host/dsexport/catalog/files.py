@@ -28,6 +28,12 @@ from dsexport.model import Metadata
 IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "jpe", "jfif", "webp", "gif", "avif", "svg"})
 
 
+class UnusableMetadata(CorruptImage):
+    """The file is an image, but the metadata it carries is out of the bounds every request is
+    held to (a 23-digit step count, a CFG scale of 1e999, nesting hundreds deep): it is skipped,
+    with this reason, rather than catalogued."""
+
+
 @dataclass(frozen=True)
 class FileFacts:
     """What the catalog knows of one file, e.g. ``FileFacts(path="/a/cat.png", format="png")``."""
@@ -104,7 +110,7 @@ def read_file(path: str | os.PathLike) -> FileFacts:
         # Numbers or nesting out of bounds in what the file carries: cataloguing it would put
         # them into every search result and bundle (docs/metadata.md, "Reading").
         msg = f"its metadata is not usable: {info.problem}"
-        raise CorruptImage(msg)
+        raise UnusableMetadata(msg)
     st = os.stat(target)
     sha, content, fmt = digests(target)
     if fmt != info.format:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsexport.catalog.db import Catalog
-from dsexport.catalog.files import FileFacts, iter_images, read_many
+from dsexport.catalog.files import FileFacts, UnusableMetadata, iter_images, read_many
 from dsexport.catalog.maintain import _Writer, add_facts
 from dsexport.errors import BadRequest, DsError
 
@@ -41,6 +41,9 @@ class ImportReport:
     no_metadata: int = 0
     """Images without any prompt metadata (skipped unless ``include_all``)."""
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Images whose metadata is out of bounds (``UnusableMetadata``), with the reason; the
+    rest is imported all the same."""
     saved: list[tuple[str, str]] = field(default_factory=list)
     """``(source, destination)`` for copy/move."""
     kept: list[tuple[str, str]] = field(default_factory=list)
@@ -52,6 +55,7 @@ class ImportReport:
         return {
             **self.__dict__,
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "saved": [{"from": a, "to": b} for a, b in self.saved],
             "kept": [{"path": p, "reason": r} for p, r in self.kept],
         }
@@ -98,6 +102,8 @@ def import_paths(
             if not isinstance(facts, FileFacts):
                 raise facts
             _import_one(catalog, write, facts, mode, include_all, output_dir, config, report)
+        except UnusableMetadata as err:
+            report.skipped.append((text, str(err)))
         except (DsError, OSError) as err:
             report.failed.append((text, str(err)))
         finally:

@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{report.no_metadata} without prompt metadata, skipped (--all includes them)")
         for path, reason in report.kept:
             print(f"{path}: {reason}", file=sys.stderr)
+        for path, reason in report.skipped:
+            print(f"{path}: skipped: {reason}", file=sys.stderr)
         for path, reason in report.failed:
             print(f"{path}: {reason}", file=sys.stderr)
     return 1 if report.failed else 0

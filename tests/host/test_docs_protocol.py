@@ -63,6 +63,15 @@ _OTHER_NAMES = {
     "not_writable",
     "allowed_callers",
     "config_error",
+    # export_begin / export_turns
+    "created_at",
+    "updated_at",
+    "image_missing",
+    "reasoning_seconds",
+    "published_at",
+    "is_image",
+    "file_name",
+    "max_turns_per_part",
 }
 
 

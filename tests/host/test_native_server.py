@@ -146,6 +146,10 @@ def test_the_handler_table_covers_the_protocol():
         "preview_name",
         "reveal",
         "bundle",
+        "export_begin",
+        "export_turns",
+        "export_commit",
+        "export_abort",
     }
 
 

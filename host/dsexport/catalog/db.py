@@ -298,6 +298,23 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] =
         "CREATE INDEX idx_images_page_url ON images (page_url)",
     ),
     (
+        # Conversation archives (version 4): "Export conversation" records each archive it
+        # writes, so `dsexport list` shows a conversation's archives beside its images.
+        """CREATE TABLE exports (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            container TEXT NOT NULL,
+            conversation_id TEXT,
+            conversation_title TEXT,
+            page_url TEXT,
+            turns INTEGER NOT NULL,
+            images INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            exported_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_exports_conversation ON exports (conversation_id)",
+    ),
+    (
         # Deduplication by what the file's bytes are, not by a hash a file carries inside it
         # (which any file can claim). Rows from before stay NULL until reindex reads them.
         "ALTER TABLE images ADD COLUMN content_sha256 TEXT",

@@ -29,6 +29,10 @@ _MODULES = {
     "preview_name": "preview_name",
     "reveal": "reveal",
     "bundle": "bundle",
+    "export_begin": "export",
+    "export_turns": "export",
+    "export_commit": "export",
+    "export_abort": "export",
 }
 """Request type → module in this package that defines a function of the same name."""
 

@@ -349,13 +349,14 @@ def _frame_size(view: memoryview, layout: Layout) -> tuple[int, int] | None:
 
 
 def _jfif_density(view: memoryview, layout: Layout) -> tuple[int, int, int] | None:
-    """JFIF units (0 aspect ratio, 1 per inch, 2 per cm) mapped to EXIF's (1, 2, 3)."""
+    """The JFIF pixel density when it is one (units 1 per inch, 2 per cm → EXIF's 2, 3); a
+    JFIF that only states an aspect ratio (units 0) gives ``None``: no density is known."""
     for seg in layout.segments:
         if seg.marker == _APP0 and seg.end - seg.data_start >= 12:
             head = _payload(view, seg, 12)
             if head[:5] == b"JFIF\0":
                 units, x, y = struct.unpack_from(">BHH", head, 7)
-                if units <= 2 and x and y:
+                if units in (1, 2) and x and y:
                     return (x, y, units + 1)
     return None
 

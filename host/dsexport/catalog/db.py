@@ -315,6 +315,18 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] =
         "CREATE INDEX idx_exports_conversation ON exports (conversation_id)",
     ),
     (
+        # Identities beside content hashes (version 5; catalog/identity.py: one Mermaid chart
+        # rendered again is other bytes, the same picture). A row of its own, gone with its image.
+        """CREATE TABLE IF NOT EXISTS identities (
+            image_id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS idx_identities_identity ON identities (identity)",
+        """CREATE TRIGGER IF NOT EXISTS images_identity_delete AFTER DELETE ON images BEGIN
+            DELETE FROM identities WHERE image_id = old.id;
+        END""",
+    ),
+    (
         # Deduplication by what the file's bytes are, not by a hash a file carries inside it
         # (which any file can claim). Rows from before stay NULL until reindex reads them.
         "ALTER TABLE images ADD COLUMN content_sha256 TEXT",
@@ -513,20 +525,33 @@ class Catalog:
         return rows[0] if rows else None
 
     def find_duplicate(
-        self, content_sha256: str | None, fmt: str, output_root: str | os.PathLike
+        self,
+        content_sha256: str | None,
+        fmt: str,
+        output_root: str | os.PathLike,
+        *,
+        identity: str | None = None,
     ) -> str | None:
         """The path of an earlier save of the same picture (``content_sha256``, computed from
-        bytes) in the same format under ``output_root`` that is still the regular file that was
-        recorded (same size and modification time), else ``None``."""
+        bytes), or of the same ``identity`` (catalog/identity.py), in the same format under
+        ``output_root`` that is still the regular file that was recorded (same size and
+        modification time), else ``None``."""
         from dsexport.storage import is_within
 
-        if not content_sha256:
-            return None
-        rows = self._conn.execute(
-            "SELECT path, bytes, mtime_ns FROM images WHERE content_sha256 = ? AND format = ?"
-            " ORDER BY id DESC",
-            (content_sha256, fmt),
-        ).fetchall()
+        rows = []
+        if identity:
+            rows += self._conn.execute(
+                "SELECT i.path, i.bytes, i.mtime_ns FROM identities d"
+                " JOIN images i ON i.id = d.image_id"
+                " WHERE d.identity = ? AND i.format = ? ORDER BY i.id DESC",
+                (identity, fmt),
+            ).fetchall()
+        if content_sha256:
+            rows += self._conn.execute(
+                "SELECT path, bytes, mtime_ns FROM images WHERE content_sha256 = ? AND format = ?"
+                " ORDER BY id DESC",
+                (content_sha256, fmt),
+            ).fetchall()
         for path, size, mtime_ns in rows:
             if not is_within(path, [output_root]):
                 continue
@@ -567,13 +592,16 @@ class Catalog:
         saved_at: str | None = None,
         mtime_ns: int | None = None,
         content_sha256: str | None = None,
+        identity: str | None = None,
     ) -> int:
         """Record a saved (or embedded) file; a row for the same path is replaced. Returns its id.
 
         ``size`` is the file's size on disk as written (``find_duplicate`` compares it);
         ``mtime_ns`` its modification time (looked up when not given); ``sha256`` a hash of
         real bytes (the input as received, or the file); ``content_sha256`` the format's
-        ``content_digest`` of the file (rows without it are never found as duplicates).
+        ``content_digest`` of the file (rows without it are never found as duplicates);
+        ``identity`` what makes it the same picture beyond its bytes (only a save passes one;
+        without it none is kept).
         """
         if mtime_ns is None:
             with contextlib.suppress(OSError):
@@ -626,7 +654,14 @@ class Catalog:
             row = self._conn.execute(
                 "SELECT id FROM images WHERE path = ?", (values["path"],)
             ).fetchone()
-            return int(row[0])
+            image_id = int(row[0])
+            self._conn.execute("DELETE FROM identities WHERE image_id = ?", (image_id,))
+            if identity:
+                self._conn.execute(
+                    "INSERT INTO identities (image_id, identity) VALUES (?, ?)",
+                    (image_id, identity),
+                )
+            return image_id
 
     def move(self, entry_id: int, new_path: str | os.PathLike, *, mtime_ns: int | None) -> None:
         """Record that a file now lives at ``new_path`` (``check`` found it moved)."""

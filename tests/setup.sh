@@ -9,6 +9,10 @@ apt_packages=()
 command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || apt_packages+=(firefox-esr)
 command -v exiftool >/dev/null || apt_packages+=(libimage-exiftool-perl)
+# Readers the interop tests run: exiv2 (the library under digiKam, gThumb, Shotwell) and the
+# Adobe XMP SDK as Debian ships it (libexempi, used through python-xmp-toolkit).
+command -v exiv2 >/dev/null || apt_packages+=(exiv2)
+ldconfig -p 2>/dev/null | grep -q 'libexempi\.so' || apt_packages+=(libexempi8)
 command -v openssl >/dev/null || apt_packages+=(openssl)
 command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
 command -v jq >/dev/null || apt_packages+=(jq)                # README/--help examples pipe into jq
@@ -17,6 +21,12 @@ command -v node >/dev/null || apt_packages+=(nodejs npm)
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_packages+=(fonts-noto-color-emoji)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
+# Headful browser tests (tests/e2e/test_headful_*.py): a display, a window manager, real input, a
+# session bus and a notification daemon.
+command -v xdotool >/dev/null || apt_packages+=(xdotool)
+command -v openbox >/dev/null || apt_packages+=(openbox)
+command -v dunst >/dev/null || apt_packages+=(dunst)
+command -v dbus-daemon >/dev/null || apt_packages+=(dbus-daemon)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "setup: installing ${apt_packages[*]} with apt-get"

@@ -67,6 +67,9 @@ class Inspection:
     metadata: Metadata | None
     fields: dict[str, Any]
     """The raw fields found (text chunks, XMP present, …), for ``--json`` output."""
+    problem: str | None = None
+    """Why metadata that was found is not shown: a value out of the bounds every request is
+    held to (e.g. ``Steps: 99999999999999999999999``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +81,7 @@ class Inspection:
             "convention": self.convention,
             "metadata": self.metadata.to_dict() if self.metadata else None,
             "fields": self.fields,
+            **({"problem": self.problem} if self.problem else {}),
         }
 
 
@@ -144,6 +148,13 @@ def _open_source(source: Source, *, within: Sequence[Path] | None = None):
         os.close(fd)
 
 
+def open_image(path: str | os.PathLike):
+    """A context manager giving the bytes of the image file at ``path`` (memory-mapped, never
+    through a link), for readers that need them next to ``inspect``: e.g. the catalog, which
+    hashes them."""
+    return _open_source(Path(os.fspath(path)))
+
+
 def _too_large(size: int) -> str:
     return f"image is {size} bytes; the limit is {MAX_IMAGE_BYTES} bytes"
 
@@ -186,6 +197,11 @@ def _probe(data: memoryview):
 
 def _with_layout(layout) -> dict[str, Any]:
     return {} if layout is None else {"layout": layout}
+
+
+def _content_digest(module, data, layout) -> str:
+    """``module.content_digest(data)``, from the layout already walked when there is one."""
+    return module.content_digest(data, **_with_layout(layout))
 
 
 def _now() -> datetime:
@@ -309,6 +325,7 @@ def save_image(
             now=now,
             fmt=out_name,
             warnings=warnings,
+            content=_content_digest(out_module, out_data, layout),
             layout=layout,
         )
 
@@ -344,8 +361,21 @@ def _ensure_output_folder(root: Path) -> None:
 
 
 def _store(
-    module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings, layout=None
+    module,
+    data,
+    info,
+    meta,
+    opts: SaveOptions,
+    cfg,
+    *,
+    now,
+    fmt,
+    warnings,
+    content: str,
+    layout=None,
 ) -> SaveResult:
+    """Write ``data`` unless the same picture (``content``: the format's ``content_digest``
+    of these bytes) is already saved in this format under the output folder."""
     from dsexport import naming
 
     root = Path(opts.output_dir or cfg.output_dir).expanduser()
@@ -384,6 +414,7 @@ def _store(
             "size": published.written,
             "metadata": meta,
             "source": opts.source or "api",
+            "content_sha256": content,
         }
 
     try:
@@ -391,9 +422,9 @@ def _store(
         batch = _active_batch()
         _tickets.last = None
         if batch is not None:
-            # Other threads save meanwhile; this image is claimed, so a second save of it
+            # Other threads save meanwhile; this picture is claimed, so a second save of it
             # waits for this one and then finds its row.
-            with batch.slot(meta.sha256, fmt, str(root), identity=identity) as slot:
+            with batch.slot(content, fmt, str(root), identity=identity) as slot:
                 if slot.existing:
                     return duplicate(slot.existing)
                 # The new names are made durable once per folder, by the batch's commit,
@@ -406,9 +437,7 @@ def _store(
         else:
             with _catalog_lock() as catalog:
                 if catalog is not None:
-                    existing = catalog.find_duplicate(
-                        meta.sha256, fmt, str(root), identity=identity
-                    )
+                    existing = catalog.find_duplicate(content, fmt, str(root), identity=identity)
                     if existing:
                         return duplicate(existing)
                 published = _publish(
@@ -626,6 +655,7 @@ def embed_file(
     with _open_source(target, within=roots) as data:
         _name, module, info, layout = _probe(data)
         sha = hashlib.sha256(data).hexdigest()
+        content = _content_digest(module, data, layout)  # embedding keeps it: the file's too
         meta = _complete(meta, sha256=sha, info=info, now=now)
         fields = tuple(cfg.embed_fields)
         embedded = _embed(module, data, info, meta, fields, layout)
@@ -649,6 +679,7 @@ def embed_file(
                     size=written,
                     metadata=meta,
                     source="download",
+                    content_sha256=content,
                 )
     except sqlite3.Error as err:  # the file is done; the catalog only helps search (see _store)
         warnings = (
@@ -681,6 +712,8 @@ def inspect(source: Source) -> Inspection:
         name, module, info, layout = _probe(data)
         raw = module.extract(data, **_with_layout(layout))
     result = conventions.read(raw)
+    if not isinstance(source, bytes | bytearray | memoryview):
+        result = _with_sidecar(result, source, kept_whole=name == "avif" or info.has_c2pa)
     fields: dict[str, Any] = {
         "text": dict(raw.text),
         "exif": raw.exif is not None,
@@ -697,7 +730,27 @@ def inspect(source: Source) -> Inspection:
         convention=result.convention,
         metadata=result.metadata,
         fields=fields,
+        problem=result.problem,
     )
+
+
+def _with_sidecar(result, image: str | os.PathLike, *, kept_whole: bool):
+    """``result``, or the record in the ``.json`` sidecar beside ``image``: first for files we
+    keep byte for byte (AVIF, C2PA), whose sidecar is what was saved, whatever the file itself
+    claims; else only when the file carries nothing."""
+    from dsexport.conventions import ReadResult, record
+    from dsexport.errors import BadRequest
+    from dsexport.validate import check_metadata
+
+    if not kept_whole and result.convention is not None:
+        return result
+    found = record.read_sidecar(image)
+    if found is None:
+        return result
+    try:
+        return ReadResult(check_metadata(found), "sidecar", result.fields)
+    except BadRequest as err:
+        return ReadResult(None, "sidecar", result.fields, problem=str(err))
 
 
 def convert_file(
@@ -727,12 +780,16 @@ def preview_name(
     *,
     template: str | None = None,
     ext: str = "png",
+    index: int | None = None,
+    sha256: str | None = None,
     config=None,
 ) -> str:
-    """What a file with this metadata would be called, for the options page's live preview."""
+    """What a file with this metadata would be called, for the options page's live preview: the
+    same ``naming.render`` call as a save, given the batch position a save would pass."""
     from dsexport import naming
 
     cfg = _load_config(config)
     meta = _coerce_metadata(metadata)
-    fake_hash = hashlib.sha256(repr(meta).encode("utf-8")).hexdigest()
-    return naming.render(template or cfg.name_template, meta, sha256=fake_hash, ext=ext, now=_now())
+    sha = sha256 or hashlib.sha256(repr(meta).encode("utf-8")).hexdigest()
+    template = template or cfg.name_template
+    return naming.render(template, meta, sha256=sha, ext=ext, now=_now(), index=index)

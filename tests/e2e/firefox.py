@@ -115,7 +115,13 @@ class Firefox:
     """``firefox-esr -headless`` in its own process group, with a BiDi session."""
 
     def __init__(
-        self, executable: str, profile: Path, env: dict[str, str], log: Path, *, headless=True
+        self,
+        executable: str,
+        profile: Path,
+        env: dict[str, str],
+        log: Path,
+        *,
+        headless: bool = True,
     ):
         self.log_path = log
         self._log = open(log, "w+")  # noqa: SIM115  (closed in close())

@@ -1,6 +1,6 @@
 """What a person sees of "Save all" (issue: the save path must be invisible to the browser's
 download UI): headful Chromium and Firefox ESR on a private X display; in Chromium the save is
-started with the real keyboard shortcut (Alt+Shift+S typed by xdotool; see the Firefox case for
+started with the real keyboard shortcut (Alt+Shift+U typed by xdotool; see the Firefox case for
 why not there); screenshots of the whole screen before, during and after. The toolbar and the
 area under it, where a download button and bubble appear, must not change; the person's own
 download right after must change them (so the check can fail).
@@ -108,7 +108,7 @@ def headful_chromium(dirs, sample_server):
     require_tool("xdotool")
     from playwright.sync_api import sync_playwright
 
-    from conftest import chromium_path
+    from dsexport.demo.chromium import find_chromium
 
     install_host(dirs.profile)
     prefs = {
@@ -119,7 +119,7 @@ def headful_chromium(dirs, sample_server):
     with x_display() as display, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(dirs.profile),
-            executable_path=chromium_path(),
+            executable_path=find_chromium() or require_tool("chromium"),
             headless=False,
             env=display.env(),
             args=[
@@ -186,7 +186,7 @@ def test_chromium_save_all_shows_no_download_ui_and_leaves_nothing(
     sample_server.image_delay = IMAGE_DELAY
     try:
         display.focus("chromium")
-        display.keys("alt+shift+s")  # "Save all", as a person presses it
+        display.keys("alt+shift+u")  # "Save all", as a person presses it
 
         def done() -> bool:
             stored = worker.evaluate("chrome.storage.session.get('lastSummaries')")
@@ -304,7 +304,7 @@ def test_firefox_save_all_shows_no_download_ui_and_leaves_nothing_in_list_or_his
 
     sample_server.image_delay = IMAGE_DELAY
     try:
-        # Firefox ignores the extension's Alt+Shift+S when xdotool types it under Xvfb (Ctrl+L
+        # Firefox ignored the extension's shortcut when xdotool typed it under Xvfb (Ctrl+L
         # works), so this one starts "Save all" as the popup does, with a message.
         fields = json.dumps({"tabId": tab_id, "options": {}})
         ff.evaluate(page, f"(window.__job = window.__call('saveTab', {fields}), 1)")

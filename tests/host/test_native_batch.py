@@ -137,7 +137,7 @@ def batch(tmp_path):
 
 def _record(slot, path: Path, sha: str) -> None:
     path.write_bytes(b"x")
-    slot.record(path=str(path), sha256=sha, format="png", size=1)
+    slot.record(path=str(path), sha256=sha, content_sha256=sha, format="png", size=1)
 
 
 def test_rows_become_visible_to_others_only_when_their_ticket_is_settled(batch, tmp_path):

@@ -6,7 +6,7 @@ it must be atomic across processes, so that two hosts saving the same image save
 (``Catalog.save_lock``). One transaction per save costs a commit (an fsync of the log) per image;
 here one transaction covers every save that runs while it is open::
 
-    with batch.slot(sha256, "png", root) as slot:
+    with batch.slot(content_digest, "png", root) as slot:
         if slot.existing: ...                 # saved before, or by an earlier save of the batch
         path = write the file                 # outside the lock: other threads save meanwhile
         slot.record(path=str(path), ...)      # joins the open transaction
@@ -113,17 +113,17 @@ class SaveBatch:
     @contextmanager
     def slot(
         self,
-        sha256: str | None,
+        content: str | None,
         fmt: str,
         root: str | os.PathLike,
         *,
         identity: str | None = None,
     ) -> Iterator[Slot]:
-        """Claim the right to save this image, known by its bytes and, for a diagram, by its
-        ``identity`` (``Catalog.find_duplicate``); see the module docstring. Raises
-        ``sqlite3.Error`` when the catalog cannot be used; nothing is claimed then."""
+        """Claim the right to save this picture, known by its ``content`` digest and, for a
+        diagram, by its ``identity`` (``Catalog.find_duplicate``); see the module docstring.
+        Raises ``sqlite3.Error`` when the catalog cannot be used; nothing is claimed then."""
         where = (fmt, os.fspath(root))
-        keys = {("sha256", sha256, *where)} if sha256 else set()
+        keys = {("content", content, *where)} if content else set()
         if identity:
             keys.add(("identity", identity, *where))
         with self._cond:
@@ -133,7 +133,7 @@ class SaveBatch:
                 self.catalog.begin_write()
                 self._opened_at = time.monotonic()
             try:
-                existing = self.catalog.find_duplicate(sha256, fmt, root, identity=identity)
+                existing = self.catalog.find_duplicate(content, fmt, root, identity=identity)
             except sqlite3.Error as err:
                 self._rollback_locked(_trouble(err))
                 raise

@@ -403,7 +403,11 @@ def one_round(driver, sample: Sample, image_set: ImageSet, *, save_first: bool) 
         for path in landed:
             path.unlink()
         driver.js(ERASE_ALL)
-        requests = host_log(driver.home)
+        # Only this round's requests: a host of the round before may log its last lines late.
+        requests = {
+            kind: [span for span in spans if span[0] >= started["at"] - 0.05]
+            for kind, spans in host_log(driver.home).items()
+        }
         saves = sorted(requests.get("save_download", []) + requests.get("save", []))
         return Round(
             save=times["save"],

@@ -59,6 +59,9 @@ def test_pipelined_saves_answer_in_order_each_row_committed_before_its_reply(hom
     assert len(set(saved)) == len(data)
     assert all(p.is_file() for p in saved)
     assert not any(p.exists() for p in paths), "a staged file was left behind"
+    # One log line per request, though the save threads logged their first lines at once.
+    log = (home / ".local" / "state" / "dsexport" / "log" / "host.log").read_text("utf-8")
+    assert sum("'save_download'" in line for line in log.splitlines()) == len(data), log
 
 
 def test_the_same_image_in_flight_twice_is_written_once(home):

@@ -21,6 +21,7 @@ on.
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading (the start-up path stays lean)
 import contextlib
 import os
 import sys
@@ -41,15 +42,20 @@ if TYPE_CHECKING:
 
 class _LazyLog:
     """The host's logger, set up on first use: importing ``logging`` costs about 3 ms, a quarter
-    of the ping budget, and a successful ping logs nothing."""
+    of the ping budget, and a successful ping logs nothing. Set up once, under a lock: save
+    threads may log their first lines at the same moment, and two set-ups would leave two
+    handlers writing every line twice."""
 
     _logger: Any = None
+    _lock = _thread.allocate_lock()
 
     def __getattr__(self, name: str) -> Any:
         if _LazyLog._logger is None:
-            from dsexport.native.logsetup import setup_logging
+            with _LazyLog._lock:
+                if _LazyLog._logger is None:
+                    from dsexport.native.logsetup import setup_logging
 
-            _LazyLog._logger = setup_logging().getChild("host")
+                    _LazyLog._logger = setup_logging().getChild("host")
         return getattr(_LazyLog._logger, name)
 
 

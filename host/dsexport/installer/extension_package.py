@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 TARGETS = ("chromium", "firefox")
 #: Permissions only Chromium knows; the Firefox package leaves them out.
-CHROMIUM_ONLY_PERMISSIONS = ("offscreen",)
+CHROMIUM_ONLY_PERMISSIONS = ("offscreen", "downloads.ui")
 SUFFIX = {"chromium": "zip", "firefox": "xpi"}
 #: The earliest time a zip entry can carry; used when SOURCE_DATE_EPOCH is not set.
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z

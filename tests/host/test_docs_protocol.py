@@ -63,6 +63,12 @@ _OTHER_NAMES = {
     "not_writable",
     "allowed_callers",
     "config_error",
+    # the library page's requests
+    "conversation_url",
+    "ids_only",
+    "mtime_ns",
+    "saved_at",
+    "thumbnail_cache_mb",
 }
 
 

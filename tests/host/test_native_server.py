@@ -146,6 +146,17 @@ def test_the_handler_table_covers_the_protocol():
         "preview_name",
         "reveal",
         "bundle",
+        # the library page
+        "bundle_progress",
+        "catalog_query",
+        "catalog_page",
+        "catalog_entry",
+        "catalog_conversations",
+        "catalog_facets",
+        "thumbnails",
+        "thumbnail_cache",
+        "read_chunk",
+        "check",
     }
 
 

@@ -29,6 +29,16 @@ _MODULES = {
     "preview_name": "preview_name",
     "reveal": "reveal",
     "bundle": "bundle",
+    "bundle_progress": "bundle_progress",
+    "catalog_query": "catalog_query",
+    "catalog_page": "catalog_query",
+    "catalog_entry": "catalog_query",
+    "catalog_conversations": "catalog_query",
+    "catalog_facets": "catalog_query",
+    "thumbnails": "thumbnails",
+    "thumbnail_cache": "thumbnails",
+    "read_chunk": "read_chunk",
+    "check": "check",
 }
 """Request type → module in this package that defines a function of the same name."""
 

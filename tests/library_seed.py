@@ -153,7 +153,12 @@ def _svg(hue: int, title: str) -> bytes:
     ).encode()
 
 
-def image_bytes(fmt: str, hue: int, seed: int, size=(384, 288)) -> bytes:
+#: Landscape, portrait and square pictures take turns, as a real library mixes them.
+SHAPES = ((768, 576), (576, 768), (640, 640))
+
+
+def image_bytes(fmt: str, hue: int, seed: int, size: tuple[int, int] | None = None) -> bytes:
+    size = size or SHAPES[seed % len(SHAPES)]
     im = _picture(hue, size, seed)
     out = io.BytesIO()
     if fmt == "png16":

@@ -166,6 +166,8 @@ export class Detail {
     this.#imageUrl = owned ? url : null;
     if (url) this.#ui.image.src = url;
     else this.#ui.image.removeAttribute("src");
+    // The full-size image (not the thumbnail shown while it loads): for styles and tests.
+    this.#ui.image.dataset.full = owned && url ? String(this.id) : "";
   }
 
   #fill(detail, error = null) {
@@ -230,8 +232,7 @@ export class Detail {
       case "captured_at":
       case "saved_at": {
         const raw = field === "saved_at" ? entry.saved_at : meta.captured_at ?? entry.captured_at;
-        const shown = formatDateTime(raw, locale);
-        return shown ? `${shown} (${raw})` : raw ?? null;
+        return formatDateTime(raw, locale) || raw || null;
       }
       case "extra":
         return meta.extra && Object.keys(meta.extra).length ? JSON.stringify(meta.extra, null, 2) : null;

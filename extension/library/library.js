@@ -186,6 +186,7 @@ function renderTile(el, index) {
   const [img, , badge, note] = el.children;
   if (!entry) {
     el.className = "tile loading";
+    delete el.dataset.id;
     el.removeAttribute("aria-label");
     el.removeAttribute("title");
     el.setAttribute("aria-selected", "false");

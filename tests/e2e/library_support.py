@@ -17,10 +17,12 @@ SHOWN_IDS = """() => [...document.querySelectorAll('#grid .tile:not([hidden])')]
     .map((t) => Number(t.dataset.id))"""
 
 PICTURES_SHOWN = """() => {
-    const tiles = [...document.querySelectorAll('#grid .tile:not([hidden])')].filter((t) => t.dataset.id);
+    const tiles = [...document.querySelectorAll('#grid .tile:not([hidden])')]
+      .filter((t) => t.dataset.id);
     return tiles.length > 0 && tiles.every((t) => {
       const img = t.querySelector('img');
-      return t.classList.contains('missing') || (img.complete && img.naturalWidth > 0 && !t.classList.contains('waiting'));
+      return t.classList.contains('missing')
+        || (img.complete && img.naturalWidth > 0 && !t.classList.contains('waiting'));
     });
 }"""
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from e2e_support import EXTENSION_ID
-from library_seed import ITEMS, seed_library
 from library_support import (
     FOCUSED_INDEX,
     PICTURES_SHOWN,
@@ -24,6 +23,8 @@ from library_support import (
     zip_images,
     zip_prompts,
 )
+
+from library_seed import ITEMS, seed_library
 
 pytestmark = pytest.mark.e2e
 
@@ -48,9 +49,7 @@ def open_library(browser, query: str = "", *, viewport=None):
 
 
 def wait_count(page, n: int) -> None:
-    page.wait_for_function(
-        f"() => document.documentElement.dataset.count === '{n}'", timeout=WAIT
-    )
+    page.wait_for_function(f"() => document.documentElement.dataset.count === '{n}'", timeout=WAIT)
 
 
 def wait_shown(page, ids: list[int]) -> None:
@@ -190,8 +189,9 @@ def test_detail_view_and_keyboard(chromium, seeded):
 
     # Copy prompt and parameters go to the real clipboard (the page's call is recorded too).
     page.evaluate(
-        "() => { window.__copied = []; const write = navigator.clipboard.writeText.bind(navigator.clipboard);"
-        " navigator.clipboard.writeText = (text) => { window.__copied.push(text); return write(text); }; }"
+        "() => { window.__copied = []; const board = navigator.clipboard;"
+        " const write = board.writeText.bind(board);"
+        " board.writeText = (text) => { window.__copied.push(text); return write(text); }; }"
     )
     page.locator("#copy-prompt").click()
     page.wait_for_function("() => document.querySelector('#toast').classList.contains('visible')")
@@ -311,7 +311,8 @@ def test_moved_and_deleted_files_are_shown_and_repaired(chromium, seeded):
     page = open_library(browser)
     wait_count(page, len(seeded))
     page.wait_for_function(
-        f"() => document.querySelector('[data-id=\"{deleted.id}\"]')?.classList.contains('missing')",
+        f"() => document.querySelector('[data-id=\"{deleted.id}\"]')"
+        "?.classList.contains('missing')",
         timeout=WAIT,
     )
     assert tile(page, moved.id).get_attribute("class").count("missing") == 1
@@ -323,11 +324,13 @@ def test_moved_and_deleted_files_are_shown_and_repaired(chromium, seeded):
         "() => document.querySelector('#missing-text').textContent.startsWith('Repaired')",
         timeout=WAIT,
     )
-    assert "1 moved files found, 1 deleted files removed" in page.locator("#missing-text").inner_text()
+    report = page.locator("#missing-text").inner_text()
+    assert "1 moved files found, 1 deleted files removed" in report
     wait_count(page, len(seeded) - 1)
     page.wait_for_function(
         f"() => {{ const t = document.querySelector('[data-id=\"{moved.id}\"]');"
-        " return t && !t.classList.contains('missing') && t.querySelector('img').naturalWidth > 0; }",
+        " return t && !t.classList.contains('missing')"
+        " && t.querySelector('img').naturalWidth > 0; }",
         timeout=WAIT,
     )
     assert deleted.id not in page.evaluate(SHOWN_IDS)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from firefox import EXTENSION_UUID, BidiError
-from library_seed import seed_library
 from library_support import FOCUSED_INDEX, PICTURES_SHOWN, SHOWN_IDS, expect_ids, zip_images
 from test_firefox import firefox  # noqa: F401  (the fixture: Firefox with the extension and host)
+
+from library_seed import seed_library
 
 pytestmark = pytest.mark.e2e
 
@@ -112,7 +113,8 @@ def click(ff, page: str, selector: str, modifier: str | None = None) -> None:
     sources = [{"type": "pointer", "id": "mouse", "actions": pointer}]
     if modifier:
         pause = [{"type": "pause"}] * 5  # the key stays down until after the button is up
-        key = [{"type": "keyDown", "value": KEYS[modifier]}, *pause, {"type": "keyUp", "value": KEYS[modifier]}]
+        down = {"type": "keyDown", "value": KEYS[modifier]}
+        key = [down, *pause, {"type": "keyUp", "value": KEYS[modifier]}]
         sources.insert(0, {"type": "key", "id": "keyboard", "actions": key})
         sources[1]["actions"] = [{"type": "pause"}, *pointer]
     ff.cmd("input.performActions", context=page, actions=sources)
@@ -192,4 +194,5 @@ def test_firefox_search_filters_detail_keyboard_and_zip(firefox, seeded, dirs): 
     path = wait_for(ff, page, "document.documentElement.dataset.bundle", timeout=60)
     assert Path(path).parent == dirs.output
     by_id = {r.id: r for r in seeded}
-    assert sorted(zip_images(path).values()) == sorted(Path(by_id[i].path).read_bytes() for i in picked)
+    want = sorted(Path(by_id[i].path).read_bytes() for i in picked)
+    assert sorted(zip_images(path).values()) == want

@@ -3,7 +3,8 @@ English (light), a Chinese search with a selection (dark), the detail view, and 
 conversations view in Chinese. Each checks what it shows first, so a broken page does not become
 a pretty picture.
 
-Refresh them with ``DSEXPORT_UPDATE_SCREENSHOTS=1 python -m pytest tests/e2e/test_library_screenshots.py``.
+Refresh them with ``DSEXPORT_UPDATE_SCREENSHOTS=1 python -m pytest
+tests/e2e/test_library_screenshots.py``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import os
 
 import pytest
 from e2e_support import EXTENSION_ID, REPO
-from library_seed import seed_library
 from library_support import PICTURES_SHOWN, expect_ids
+
+from library_seed import seed_library
 
 pytestmark = pytest.mark.e2e
 

@@ -4,23 +4,22 @@
 import { api } from "../shared/browser.js";
 import { describeError } from "../shared/errors.js";
 import { applyI18n, t } from "../shared/i18n.js";
-import { installCommandFor } from "../shared/install-command.js";
-import { KIND_KEYS } from "../shared/labels.js";
+import { MAX_BUNDLE, bundleIds, repairCatalog, wireSettings } from "./actions.js";
 import { Conversations } from "./conversations.js";
 import { Detail } from "./detail.js";
-import { formatBytes, formatCount, formatDateRange, formatDateTime } from "./format.js";
+import { formatCount } from "./format.js";
 import { VirtualGrid } from "./grid.js";
 import { LibraryHost } from "./host.js";
 import { moveIndex } from "./layout.js";
+import { showError, toast } from "./notices.js";
 import { Results } from "./results.js";
 import { Selection, clickAction } from "./selection.js";
-import { FORMATS, KINDS, hasFilters, parseState, queryFields, sameSearch, stateToSearch } from "./state.js";
+import { FilterBar } from "./filters.js";
+import { hasFilters, parseState, queryFields, sameSearch, stateToSearch } from "./state.js";
 import { Thumbs } from "./thumbs.js";
+import { renderConversation, renderTile } from "./tiles.js";
 
 const $ = (id) => document.getElementById(id);
-const ANY = "__any__";
-const NONE = "__none__";
-const MAX_BUNDLE = 10_000;
 const SIZE_KEY = "librarySize";
 const DEFAULT_CELL = 184;
 const CONVERSATION_CELL = 264;
@@ -32,11 +31,13 @@ const results = new Results(host);
 const thumbs = new Thumbs(host);
 const conversations = new Conversations(host);
 const selection = new Selection();
+const filters = new FilterBar({ t, locale });
 let state = parseState(location.search);
 let typing = false; // a run of keystrokes makes one history entry, not one per key
 let searchBusy = false;
 let searchAgain = false;
-let inputAt = null;
+/** Times of keystrokes whose results are not on screen yet (several while a search runs). */
+let pendingKeys = [];
 let firstScreenPending = true;
 let missingSeen = false;
 let detail;
@@ -44,7 +45,7 @@ let grid;
 let convGrid;
 
 /** Timings for the benchmark and the end-to-end tests (tests/bench/bench_library.py). */
-const timings = { firstScreenMs: null, searches: [] };
+const timings = { firstScreenMs: null, keystrokes: [] };
 globalThis.dsexportLibrary = { timings, get state() { return { ...state }; }, get count() { return results.count; } };
 
 // --- the search --------------------------------------------------------------------------------
@@ -63,8 +64,6 @@ async function search() {
   }
   searchBusy = true;
   const asked = { ...state };
-  const startedAt = inputAt;
-  inputAt = null;
   try {
     performance.mark("library:query-sent");
     const ok = await results.start(queryFields(asked), firstLimit());
@@ -75,8 +74,15 @@ async function search() {
     updateCount();
     updateEmpty();
     document.documentElement.dataset.ready = "1";
-    if (startedAt !== null) {
-      timings.searches.push({ query: asked.q, ms: performance.now() - startedAt, count: results.count });
+    if (asked.q === state.q && pendingKeys.length) {
+      // The grid now answers every keystroke typed so far; it shows in the next frame.
+      const keys = pendingKeys;
+      const count = results.count;
+      pendingKeys = [];
+      requestAnimationFrame(() => {
+        const now = performance.now();
+        for (const at of keys) timings.keystrokes.push({ query: asked.q, ms: now - at, count });
+      });
     }
     if (state.view === "conversations") showConversations();
     if (state.conv) nameConversationChip();
@@ -142,16 +148,7 @@ addEventListener("popstate", () => {
 });
 
 function syncControls() {
-  if ($("q").value !== state.q) $("q").value = state.q;
-  $("from").value = state.from ?? "";
-  $("to").value = state.to ?? "";
-  $("model").value = state.model === null ? ANY : state.model === "" ? NONE : state.model;
-  if ($("model").value === "" && state.model) addModelOption(state.model);
-  $("kind").value = state.kind ?? "";
-  $("format").value = state.format ?? "";
-  $("conv-chip").hidden = !state.conv;
-  if (!state.conv) $("conv-chip-text").textContent = "";
-  $("clear-filters").hidden = !hasFilters(state);
+  filters.show(state);
   for (const view of ["images", "conversations"]) {
     $(`view-${view}`).setAttribute("aria-pressed", String(state.view === view));
   }
@@ -166,53 +163,6 @@ function applyView() {
 }
 
 // --- the grid -----------------------------------------------------------------------------------
-
-function renderTile(el, index) {
-  const entry = results.entry(index);
-  if (!el.firstChild) {
-    const img = document.createElement("img");
-    img.alt = "";
-    img.decoding = "async";
-    img.draggable = false;
-    const mark = document.createElement("span");
-    mark.className = "mark";
-    mark.setAttribute("aria-hidden", "true");
-    const badge = document.createElement("span");
-    badge.className = "badge";
-    const note = document.createElement("span");
-    note.className = "note";
-    el.append(img, mark, badge, note);
-  }
-  const [img, , badge, note] = el.children;
-  if (!entry) {
-    el.className = "tile loading";
-    delete el.dataset.id;
-    el.removeAttribute("aria-label");
-    el.removeAttribute("title");
-    el.setAttribute("aria-selected", "false");
-    img.removeAttribute("src");
-    badge.textContent = "";
-    note.textContent = "";
-    return;
-  }
-  el.dataset.id = String(entry.id);
-  const thumb = thumbs.get(entry.id);
-  const selected = selection.has(entry.id);
-  el.className = `tile${selected ? " selected" : ""}${thumb?.state ? ` ${thumb.state}` : ""}${thumb?.url ? "" : " waiting"}`;
-  el.setAttribute("aria-selected", String(selected));
-  const prompt = entry.prompt || t("noPrompt");
-  const when = formatDateTime(entry.captured_at, locale);
-  el.setAttribute("aria-label", `${prompt}, ${entry.format.toUpperCase()}${when ? `, ${when}` : ""}`);
-  el.title = entry.prompt || "";
-  if (thumb?.url) {
-    if (img.src !== thumb.url) img.src = thumb.url;
-  } else {
-    img.removeAttribute("src");
-  }
-  badge.textContent = ["gif", "svg"].includes(entry.format) ? entry.format.toUpperCase() : entry.origin !== "generated" ? t(KIND_KEYS[entry.origin] ?? "kindGenerated") : "";
-  badge.hidden = !badge.textContent;
-  note.textContent = thumb?.state === "missing" ? t("libTileMissing") : thumb?.state === "failed" ? t("libTileFailed") : thumb?.state === "large" ? entry.format.toUpperCase() : "";
-}
 
 function onRange(first, last) {
   results.ensure(first, last).catch(() => {});
@@ -405,50 +355,6 @@ function rtlKey(key) {
 
 // --- conversations ------------------------------------------------------------------------------
 
-function renderConversation(el, index) {
-  const conv = conversations.item(index);
-  el.className = "tile conversation";
-  el.setAttribute("role", "listitem");
-  if (!el.firstChild) {
-    const covers = document.createElement("div");
-    covers.className = "covers";
-    for (let i = 0; i < 4; i += 1) covers.append(document.createElement("img"));
-    const title = document.createElement("strong");
-    const meta = document.createElement("span");
-    meta.className = "meta";
-    const open = document.createElement("button");
-    open.type = "button";
-    open.className = "open-conv";
-    el.append(covers, title, meta, open);
-  }
-  const [covers, title, meta, open] = el.children;
-  if (!conv) {
-    el.classList.add("loading");
-    title.textContent = "";
-    meta.textContent = "";
-    open.hidden = true;
-    for (const img of covers.children) img.removeAttribute("src");
-    return;
-  }
-  open.hidden = false;
-  const name = conv.title || (conv.id === null ? t("libNoConversation") : t("libUntitled"));
-  title.textContent = name;
-  const count = t(conv.count === 1 ? "libCountOne" : "libCount", [formatCount(conv.count, locale)]);
-  meta.textContent = `${count} · ${formatDateRange(conv.first, conv.last, locale)}`;
-  open.textContent = t("libShowImages");
-  open.dataset.conv = conv.id ?? "";
-  open.setAttribute("aria-label", `${t("libShowImages")}: ${name}`);
-  covers.dataset.count = String(Math.min(4, conv.covers.length));
-  [...covers.children].forEach((img, i) => {
-    const id = conv.covers[i];
-    img.hidden = id === undefined;
-    img.alt = "";
-    const thumb = id === undefined ? null : thumbs.get(id);
-    if (thumb?.url) img.src = thumb.url;
-    else img.removeAttribute("src");
-  });
-}
-
 function showConversations() {
   if (state.view !== "conversations" || !results.token) return;
   if (conversations.token !== results.token) {
@@ -491,45 +397,14 @@ async function nameConversationChip() {
 
 // --- filters ------------------------------------------------------------------------------------
 
-function addModelOption(value, count) {
-  const option = document.createElement("option");
-  option.value = value;
-  option.textContent = count === undefined ? value : `${value} (${formatCount(count, locale)})`;
-  $("model").append(option);
-}
-
 async function loadFacets() {
   try {
     const facets = await host.call("catalog_facets");
-    for (const { value, count } of facets.models ?? []) {
-      if (value === "") {
-        const none = [...$("model").options].find((o) => o.value === NONE);
-        none.textContent = `${t("libNoModel")} (${formatCount(count, locale)})`;
-      } else {
-        addModelOption(value, count);
-      }
-    }
+    filters.addModels(facets.models ?? []);
     syncControls();
     if (facets.total === 0) updateEmpty();
   } catch {
-    // Filters still work without the model list.
-  }
-}
-
-function fillStaticOptions() {
-  const kind = $("kind");
-  for (const value of KINDS) {
-    const option = document.createElement("option");
-    option.value = value;
-    option.textContent = t(KIND_KEYS[value]);
-    kind.append(option);
-  }
-  const format = $("format");
-  for (const value of FORMATS) {
-    const option = document.createElement("option");
-    option.value = value;
-    option.textContent = value.toUpperCase();
-    format.append(option);
+    // Filters still work without the list of models.
   }
 }
 
@@ -537,7 +412,7 @@ function wireFilters() {
   document.getElementById("q").value = state.q;
   const q = $("q");
   const onText = () => {
-    inputAt = performance.now();
+    pendingKeys.push(performance.now());
     commit({ ...state, q: q.value, item: null }, { push: !typing });
     typing = true;
   };
@@ -560,14 +435,7 @@ function wireFilters() {
     typing = false;
     commit({ ...state, ...patch, item: null });
   };
-  $("from").addEventListener("change", () => change({ from: $("from").value || null }));
-  $("to").addEventListener("change", () => change({ to: $("to").value || null }));
-  $("model").addEventListener("change", () => {
-    const value = $("model").value;
-    change({ model: value === ANY ? null : value === NONE ? "" : value });
-  });
-  $("kind").addEventListener("change", () => change({ kind: $("kind").value || null }));
-  $("format").addEventListener("change", () => change({ format: $("format").value || null }));
+  filters.onChange = change;
   $("conv-clear").addEventListener("click", () => change({ conv: null }));
   $("clear-filters").addEventListener("click", () => change({ conv: null, from: null, to: null, model: null, kind: null, format: null }));
   $("view-images").addEventListener("click", () => change({ view: "images" }));
@@ -589,170 +457,6 @@ function wireFilters() {
   });
 }
 
-// --- ZIP, repair, settings ------------------------------------------------------------------------
-
-function randomToken() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function bundleSelection() {
-  const ids = selection.ids();
-  if (!ids.length) return;
-  if (ids.length > MAX_BUNDLE) {
-    toast(t("libSelectLimit", [formatCount(MAX_BUNDLE, locale)]), true);
-    return;
-  }
-  const token = randomToken();
-  const bar = $("bundle-progress");
-  const label = $("bundle-text");
-  bar.hidden = false;
-  bar.removeAttribute("value");
-  $("bundle").disabled = true;
-  label.textContent = t("libBundling");
-  let done = false;
-  const poll = async () => {
-    while (!done) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      if (done) return;
-      try {
-        const p = await host.call("bundle_progress", { progress: token });
-        if (p.running && p.total && !done) {
-          bar.value = p.done / p.total;
-          label.textContent = t("libBundleProgress", [formatCount(p.done, locale), formatCount(p.total, locale), formatBytes(p.bytes, locale)]);
-        }
-      } catch {
-        return;
-      }
-    }
-  };
-  poll();
-  try {
-    const result = await host.job("bundle", { ids, progress: token });
-    done = true;
-    bar.value = 1;
-    label.textContent = "";
-    toast(t("libBundleDone", [formatCount(result.count, locale), result.path]), false, {
-      label: t("showInFolder"),
-      run: () => host.call("reveal", { path: result.path }).catch((err) => toast(describeError(err, t), true)),
-    });
-    document.documentElement.dataset.bundle = result.path;
-  } catch (err) {
-    done = true;
-    label.textContent = "";
-    toast(describeError(err, t), true);
-  } finally {
-    bar.hidden = true;
-    $("bundle").disabled = selection.size === 0;
-    afterSelection();
-  }
-}
-
-async function repair() {
-  const button = $("check");
-  button.disabled = true;
-  $("missing-text").textContent = t("libChecking");
-  try {
-    const report = await host.job("check", {});
-    $("missing-text").textContent = t("libCheckDone", [formatCount(report.moved, locale), formatCount(report.missing, locale)]);
-    for (let i = 0; i < results.count; i += 1) {
-      const entry = results.entry(i);
-      if (entry && thumbs.get(entry.id)?.state) thumbs.forget(entry.id);
-    }
-    missingSeen = false;
-    search();
-  } catch (err) {
-    $("missing-text").textContent = describeError(err, t);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-async function openSettings() {
-  const dialog = $("settings-dialog");
-  dialog.showModal();
-  $("cache-usage").textContent = "…";
-  try {
-    const [cache, config] = await Promise.all([host.call("thumbnail_cache"), host.call("config_get")]);
-    showCache(cache);
-    const cap = config.config?.thumbnail_cache_mb ?? 300;
-    const select = $("cache-cap");
-    if (![...select.options].some((o) => Number(o.value) === cap)) {
-      const option = document.createElement("option");
-      option.value = String(cap);
-      option.textContent = formatBytes(cap * 1024 * 1024, locale);
-      select.append(option);
-    }
-    select.value = String(cap);
-  } catch (err) {
-    $("cache-usage").textContent = describeError(err, t);
-  }
-}
-
-function showCache(cache) {
-  $("cache-usage").textContent = t("libCacheUsage", [formatBytes(cache.bytes, locale), formatBytes(cache.limit_bytes, locale), formatCount(cache.files, locale)]);
-  $("cache-folder").textContent = cache.folder;
-}
-
-function wireSettings() {
-  for (const mb of [100, 300, 500, 1000, 2000, 5000]) {
-    const option = document.createElement("option");
-    option.value = String(mb);
-    option.textContent = formatBytes(mb * 1024 * 1024, locale);
-    $("cache-cap").append(option);
-  }
-  $("settings").addEventListener("click", openSettings);
-  $("settings-close").addEventListener("click", () => $("settings-dialog").close());
-  $("cache-cap").addEventListener("change", async () => {
-    try {
-      await host.call("config_set", { values: { thumbnail_cache_mb: Number($("cache-cap").value) } });
-      $("cache-status").textContent = t("settingSaved");
-    } catch (err) {
-      $("cache-status").textContent = describeError(err, t);
-    }
-  });
-  $("cache-clear").addEventListener("click", async () => {
-    try {
-      showCache(await host.call("thumbnail_cache", { clear: true }));
-      $("cache-status").textContent = t("libCacheCleared");
-    } catch (err) {
-      $("cache-status").textContent = describeError(err, t);
-    }
-  });
-}
-
-// --- messages -----------------------------------------------------------------------------------
-
-let toastTimer = null;
-
-function toast(text, isError = false, action = null) {
-  const box = $("toast");
-  $("toast-text").textContent = text;
-  const button = $("toast-action");
-  button.hidden = !action;
-  button.onclick = action ? action.run : null;
-  if (action) button.textContent = action.label;
-  box.className = `toast visible${isError ? " error" : ""}`;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    box.className = "toast";
-  }, action ? 12_000 : 4000);
-}
-
-async function showError(err) {
-  const code = err?.code;
-  if (code === "host_not_installed" || code === "host_forbidden" || code === "host_failed") {
-    const { os } = (await api.runtime.getPlatformInfo?.()) ?? { os: "linux" };
-    $("install-command").textContent = installCommandFor(os);
-    $("host-title").textContent = t(code === "host_failed" ? "hostBrokenTitle" : "hostMissingTitle");
-    $("host-reason").textContent = code === "host_not_installed" ? t("hostMissingText") : describeError(err, t);
-    $("host-box").hidden = false;
-    document.documentElement.dataset.ready = "error";
-    return;
-  }
-  toast(describeError(err, t), true);
-}
-
 // --- start --------------------------------------------------------------------------------------
 
 function init() {
@@ -761,7 +465,6 @@ function init() {
   const first = search();
   applyI18n();
   document.title = t("libTitle");
-  fillStaticOptions();
   let cell = DEFAULT_CELL;
   try {
     cell = Number(localStorage.getItem(SIZE_KEY)) || DEFAULT_CELL;
@@ -769,10 +472,16 @@ function init() {
     // No storage: the default size.
   }
   $("size").value = String(cell);
-  grid = new VirtualGrid($("grid"), $("grid-sizer"), renderTile, { cell: Number($("size").value) });
+  const tile = (el, index) => {
+    const entry = results.entry(index);
+    const thumb = entry && thumbs.get(entry.id);
+    renderTile(el, { entry, thumb, selected: Boolean(entry && selection.has(entry.id)), t, locale });
+  };
+  grid = new VirtualGrid($("grid"), $("grid-sizer"), tile, { cell: Number($("size").value) });
   grid.onRange = onRange;
   thumbs.size = thumbSize();
-  convGrid = new VirtualGrid($("convs"), $("convs-sizer"), renderConversation, { cell: CONVERSATION_CELL, extra: CONVERSATION_CAPTION });
+  const card = (el, index) => renderConversation(el, { conv: conversations.item(index), thumbOf: (id) => thumbs.get(id), t, locale });
+  convGrid = new VirtualGrid($("convs"), $("convs-sizer"), card, { cell: CONVERSATION_CELL, extra: CONVERSATION_CAPTION });
   convGrid.onRange = onConvRange;
   detail = new Detail(
     {
@@ -821,11 +530,23 @@ function init() {
   );
   wireGrid();
   wireFilters();
-  wireSettings();
+  wireSettings({ host, locale });
   $("select-all").addEventListener("click", selectAll);
   $("select-none").addEventListener("click", clearSelection);
-  $("bundle").addEventListener("click", bundleSelection);
-  $("check").addEventListener("click", repair);
+  $("bundle").addEventListener("click", async () => {
+    await bundleIds(selection.ids(), { host, locale, toast });
+    afterSelection();
+  });
+  $("check").addEventListener("click", async () => {
+    const report = await repairCatalog({ host, locale });
+    if (!report) return;
+    for (let i = 0; i < results.count; i += 1) {
+      const entry = results.entry(i);
+      if (entry && thumbs.get(entry.id)?.state) thumbs.forget(entry.id);
+    }
+    missingSeen = false;
+    search();
+  });
   $("copy-command").addEventListener("click", () => navigator.clipboard.writeText($("install-command").textContent).catch(() => {}));
   syncControls();
   first.then(() => {

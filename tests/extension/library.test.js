@@ -242,3 +242,24 @@ describe("reading a file in pieces", () => {
     assert.ok(h.reads() > 3);
   });
 });
+
+describe("library.html", () => {
+  it("preloads every module the page imports, so the helper starts without a fetch waterfall", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { dirname, join, relative, resolve } = await import("node:path");
+    const { fileURLToPath } = await import("node:url");
+    const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "extension", "library");
+    const seen = new Set();
+    const walk = (file) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const m of readFileSync(file, "utf8").matchAll(/^import [^;]*? from "(\.[^"]+)";/gm)) walk(resolve(dirname(file), m[1]));
+    };
+    walk(join(root, "library.js"));
+    seen.delete(join(root, "library.js"));
+    const html = readFileSync(join(root, "library.html"), "utf8");
+    const preloaded = new Set([...html.matchAll(/rel="modulepreload" href="([^"]+)"/g)].map((m) => resolve(root, m[1])));
+    assert.deepEqual([...seen].filter((f) => !preloaded.has(f)).map((f) => relative(root, f)), []);
+    assert.deepEqual([...preloaded].filter((f) => !seen.has(f)).map((f) => relative(root, f)), []);
+  });
+});

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import struct
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -227,3 +229,39 @@ def seed_library(
                 )
             )
     return sorted(rows, key=lambda r: r.id, reverse=True)
+
+
+def add_copies(rows: list[Seeded], count: int) -> list[int]:
+    """``count`` more catalog entries, each a hard link of one of ``rows``' files in its own
+    subfolder (real, regular files), added through the catalog API; their ids, newest first."""
+    from dsexport.catalog import open_catalog
+    from dsexport.model import Metadata
+
+    ids = []
+    with open_catalog() as catalog, catalog.batch():
+        for n in range(count):
+            row = rows[n % len(rows)]
+            src = Path(row.path)
+            folder = src.parent / "copies" / f"{n // 500:03d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"copy-{n:05d}{src.suffix}"
+            os.link(src, path)
+            st = path.stat()
+            meta = Metadata(
+                prompt=f"{row.prompt} (copy {n})",
+                conversation_id=row.conversation_id,
+                conversation_title=row.conversation_title,
+                origin=row.origin,
+                captured_at=row.captured_at,
+            )
+            ids.append(
+                catalog.add(
+                    path=path,
+                    sha256=f"{n:064x}",
+                    format=row.format,
+                    size=st.st_size,
+                    metadata=meta,
+                    mtime_ns=st.st_mtime_ns,
+                )
+            )
+    return ids[::-1]

@@ -1,25 +1,38 @@
-// The page's connection to the helper: one long-lived host process for searches, pages and
-// thumbnails (its results and thumbnail worker live as long as the port), and a second, short-lived
-// one for a long job (a ZIP, a catalog check), because a host answers its requests in order and a
-// search typed meanwhile must not wait behind a bundle.
+// The page's connections to the helper. A host answers its requests in order, so the page keeps
+// three kinds apart: searches and pages on one port, the bytes of thumbnails and full images on
+// a second (a screenful of thumbnails must never delay the next keystroke's search), and each
+// long job (a ZIP, a catalog check) in a host process of its own.
 import { NativeSession } from "../background/native.js";
 
+/** Requests that carry image bytes: answered by the media port. */
+const MEDIA = new Set(["thumbnails", "read_chunk", "thumbnail_cache"]);
+
 export class LibraryHost {
-  #session;
+  #main;
+  #media;
   #opened = false;
-  /** Called when the host had to be started again: the results it held are gone. */
+  /** Called when the search host had to be started again: the results it held are gone. */
   onRestart = null;
 
   constructor({ runtime } = {}) {
     this.runtime = runtime;
-    this.#session = new NativeSession(runtime ? { runtime } : {});
+    const options = runtime ? { runtime } : {};
+    this.#main = new NativeSession(options);
+    this.#media = new NativeSession(options);
   }
 
   async call(type, fields = {}, options = {}) {
-    const restarting = this.#opened && !this.#session.isOpen;
+    if (MEDIA.has(type)) return this.#media.request(type, fields, options);
+    const restarting = this.#opened && !this.#main.isOpen;
     this.#opened = true;
     if (restarting) this.onRestart?.();
-    return this.#session.request(type, fields, options);
+    return this.#main.request(type, fields, options);
+  }
+
+  /** Start the media host now (its imports, config and catalog), so the first thumbnails do not
+   * wait for it. */
+  warm() {
+    this.#media.request("thumbnails", { ids: [] }).catch(() => {});
   }
 
   /** One request in its own host process, e.g. job("bundle", {ids, progress}). */
@@ -33,6 +46,7 @@ export class LibraryHost {
   }
 
   close() {
-    this.#session.close();
+    this.#main.close();
+    this.#media.close();
   }
 }

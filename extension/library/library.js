@@ -100,6 +100,7 @@ async function search() {
 results.onChange = () => {
   grid.setCount(results.count);
   grid.refresh();
+  grid.schedule(); // entries that just arrived need their thumbnails asked for
   updateCount();
   updateEmpty();
 };
@@ -463,6 +464,7 @@ function init() {
   // The helper starts with the first request: ask first, build the page while it answers
   // (init runs to the end before any reply can be handled).
   const first = search();
+  host.warm();
   applyI18n();
   document.title = t("libTitle");
   let cell = DEFAULT_CELL;

@@ -5,7 +5,9 @@
 // browser runs no script and loads nothing else.
 import { base64ToBytes } from "./format.js";
 
-const BATCH = 40;
+/** Ids per request: a reply holds only about 120 KB of thumbnails, so small requests are sent
+ * together and answered one after the other, instead of one large request asked again and again. */
+const BATCH = 8;
 const RETRY_MS = 150;
 const KEEP = 1500;
 /** SVGs larger than this show a placeholder in the grid (the detail view reads any size). */

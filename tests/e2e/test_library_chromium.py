@@ -352,3 +352,33 @@ def test_the_popup_and_options_link_to_it(chromium, seeded):
         popup.locator("#open-library").click()
     assert opened.value.url.startswith(LIBRARY)
     assert len(ITEMS) == len(seeded)
+
+
+def test_scrolling_a_large_library_keeps_the_dom_small(chromium, seeded):
+    from library_seed import add_copies
+
+    copies = add_copies(seeded, 1500)
+    total = len(seeded) + len(copies)
+    browser = chromium()
+    page = open_library(browser)
+    page.wait_for_function(
+        f"() => document.documentElement.dataset.count === '{total}'", timeout=WAIT
+    )
+    grid_tiles = "() => document.querySelectorAll('#grid .tile').length"
+    first_screen = page.evaluate(grid_tiles)
+    # Far beyond the first page of results: entries and thumbnails come as they scroll in.
+    page.evaluate(
+        "() => { const g = document.querySelector('#grid'); g.scrollTop = g.scrollHeight / 2; }"
+    )
+    page.wait_for_function(PICTURES_SHOWN, timeout=WAIT)
+    middle = page.evaluate(SHOWN_IDS)
+    assert middle and min(middle) < copies[0] - 400, "the middle of the result is on screen"
+    # End goes to the last result (the oldest image), with the keyboard.
+    page.locator("#q").click()
+    page.keyboard.press("Enter")
+    page.keyboard.press("End")
+    assert page.evaluate(FOCUSED_INDEX) == str(total - 1)
+    page.wait_for_function(PICTURES_SHOWN, timeout=WAIT)
+    assert seeded[-1].id in page.evaluate(SHOWN_IDS)
+    assert page.evaluate(grid_tiles) < first_screen * 3, "tiles are recycled, not added"
+    assert not page.errors, page.errors

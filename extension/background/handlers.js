@@ -6,6 +6,7 @@ import { PAGE_HEALTH, PAGE_IMAGES, errorReply, okReply } from "../shared/message
 import { cleanText, isTabId } from "../shared/validate.js";
 import { showCount, showHealth } from "./badge.js";
 import { embedDownload, recentCaptures } from "./downloads.js";
+import { exportConversation, exportStatus } from "./export.js";
 import { hostStatus as pingHost, sendOnce } from "./native.js";
 import { jobStatus, lastSummary, saveImage, saveTab, scanTab } from "./save.js";
 import { senderKind } from "./sender.js";
@@ -106,7 +107,8 @@ export const HANDLERS = {
   saveImage: ({ tabId, srcUrl }) => saveImage(tabId, { srcUrl }),
   hostStatus: () => hostStatus(),
   embedDownload: ({ downloadId }) => embedDownload(downloadId),
-  jobStatus: async ({ tabId }) => ({ job: jobStatus(tabId), last: await lastSummary(tabId) }),
+  jobStatus: async ({ tabId }) => ({ job: jobStatus(tabId) ?? exportStatus(tabId), last: await lastSummary(tabId) }),
+  exportConversation: ({ tabId, options }) => exportConversation(tabId, options ?? {}),
   recentCaptures: () => recentCaptures(),
   configGet: () => configGet(),
   configSet: (message) => configSet(message),

@@ -5,12 +5,13 @@
 import { api, isDeepSeekUrl } from "../shared/browser.js";
 import { forgetTab } from "./badge.js";
 import { embedDownload, onDownloadChanged, onDownloadCreated, refreshAutoCapture } from "./downloads.js";
+import { exportConversation } from "./export.js";
 import { hostStatus, onMessage } from "./handlers.js";
 import { createMenus, onCommand, onMenuClicked } from "./menus.js";
 import { saveImage, saveTab, scanTab } from "./save.js";
 
 // The same functions the UI calls, for tests and automation (docs: notes/extension-contract.md).
-globalThis.dsexport = Object.freeze({ scanTab, saveTab, saveImage, hostStatus, embedDownload });
+globalThis.dsexport = Object.freeze({ scanTab, saveTab, saveImage, hostStatus, embedDownload, exportConversation });
 
 function quietly(promise) {
   Promise.resolve(promise).catch(() => {});

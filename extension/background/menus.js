@@ -5,6 +5,7 @@ import { DEEPSEEK_MATCH, api, isDeepSeekUrl } from "../shared/browser.js";
 import { toErrorJson } from "../shared/errors.js";
 import { t } from "../shared/i18n.js";
 import { flashResult } from "./badge.js";
+import { exportConversation } from "./export.js";
 import { saveImage, saveTab } from "./save.js";
 
 export const MENU_ITEMS = [
@@ -19,6 +20,12 @@ export const MENU_ITEMS = [
     titleKey: "menuSaveAll",
     contexts: ["page"],
     run: (_info, tab) => saveTab(tab.id, { source: "menu" }),
+  },
+  {
+    id: "dsexport-export-conversation",
+    titleKey: "menuExportConversation",
+    contexts: ["page"],
+    run: (_info, tab) => exportConversation(tab.id, { source: "menu" }),
   },
 ];
 

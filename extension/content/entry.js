@@ -3,8 +3,9 @@
 // It stays tiny: the adapter is plain ES modules loaded with import(runtime.getURL(...)), which
 // Chrome allows for files listed in web_accessible_resources and Firefox allows since 89
 // (bugzilla 1536094). This file only wires the page to them:
-//   - answers {type: "dsexport:scan" | "scan", sweep?} with {ok, result: scan result} and
-//     {type: "dsexport:diagnostics" | "diagnostics", includeText?} with {ok, result: dump};
+//   - answers {type: "dsexport:scan" | "scan", sweep?} with {ok, result: scan result},
+//     {type: "dsexport:diagnostics" | "diagnostics", includeText?} with {ok, result: dump} and
+//     {type: "dsexport:conversation"} with {ok, result: every turn} (content/conversation.js);
 //   - talks to the MAIN-world page bridge (page-bridge.js) for the page's own history data;
 //   - watches the DOM (MutationObserver, debounced) so answers still streaming are read once they
 //     settle, and diagrams seen once stay known after the virtual list unmounts them;
@@ -56,10 +57,14 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function load() {
+  function importOwn(path) {
     // NOTE: web-ext lint warns UNSAFE_VAR_ASSIGNMENT here; the argument is our own packaged file,
     // and the linter offers no way to say so (mozilla/addons-linter#3846, closed wontfix).
-    modules ??= Promise.all([import(api.runtime.getURL("content/adapter.js"))]).then(([adapter]) => ({ adapter }));
+    return import(api.runtime.getURL(path));
+  }
+
+  function load() {
+    modules ??= Promise.all([importOwn("content/adapter.js")]).then(([adapter]) => ({ adapter }));
     return modules;
   }
 
@@ -216,6 +221,15 @@
     }
   }
 
+  /** The whole conversation for "Export conversation" (content/conversation.js): the same history. */
+  async function conversation() {
+    checkNavigation();
+    const [{ adapter }, reader] = await Promise.all([load(), importOwn("content/conversation.js")]);
+    await settle();
+    const history = await historyFor(adapter.conversationIdentity(location, null));
+    return reader.readConversation(document, location, { history: parsed(history) });
+  }
+
   // ------------------------------------------------------------ navigation, mutations, health
 
   function checkNavigation() {
@@ -297,7 +311,8 @@
         historyBodies: state.bodies.size,
         seen: state.seen.size,
       }));
-    } else if (type === "dsexport:ping") work = Promise.resolve({ ready: true, bridgeReady });
+    } else if (type === "dsexport:conversation") work = conversation();
+    else if (type === "dsexport:ping") work = Promise.resolve({ ready: true, bridgeReady });
     if (!work) return false;
     work.then(
       (result) => sendResponse({ ok: true, result }),

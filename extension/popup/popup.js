@@ -7,6 +7,7 @@ import { describeError } from "../shared/errors.js";
 import { applyI18n, t } from "../shared/i18n.js";
 import { installCommandFor } from "../shared/install-command.js";
 import { KIND_KEYS } from "../shared/labels.js";
+import { DEFAULT_EXPORT_OPTIONS, STORAGE_KEY as EXPORT_OPTIONS_KEY, validateExportOptions } from "../shared/export-options.js";
 import { PROGRESS, call } from "../shared/messages.js";
 
 const LOSSY = new Set(["jpeg", "webp", "avif"]);
@@ -207,6 +208,11 @@ function updateButtons() {
   $("save-selected").disabled = !ready || state.selected.size === 0;
   $("save-all").disabled = !ready;
   $("selected-count").textContent = images ? `${state.selected.size} / ${images}` : "";
+  // Export works on any conversation, with or without images.
+  const conversation = Boolean(state.scan?.conversation?.kind);
+  $("export").hidden = !conversation;
+  $("export-box").hidden = !conversation;
+  $("export").disabled = !state.hostOk || state.saving;
   for (const box of $("grid").querySelectorAll("input")) box.disabled = state.saving;
 }
 
@@ -216,8 +222,9 @@ function setSelection(all) {
   updateButtons();
 }
 
-function showProgress({ done, total, fraction = 0 }) {
+function showProgress({ done, total, fraction = 0, phase }) {
   $("progress-box").hidden = false;
+  $("progress-label").textContent = t(phase === "archive" || state.exporting ? "exporting" : "saving");
   const value = total ? Math.min(1, (done + (done < total ? fraction : 0)) / total) : 0;
   $("progress").value = value;
   $("progress-text").textContent = `${Math.min(done + (done < total ? 1 : 0), total)} / ${total}`;
@@ -232,7 +239,7 @@ function labelFor(id) {
 function renderSummary(summary) {
   $("summary").hidden = false;
   const newlySaved = summary.saved.filter((entry) => !entry.duplicate).length;
-  $("sum-saved").textContent = String(newlySaved);
+  $("sum-saved").textContent = String(summary.exported?.images ?? newlySaved);
   $("sum-duplicates").textContent = String(summary.duplicates);
   $("sum-failed").textContent = String(summary.failed.length);
   $("sum-failures").replaceChildren(
@@ -258,8 +265,16 @@ function renderSummary(summary) {
       ? `${t("zipFailed")} ${describeError(zip.error, t)}`
       : `${t("zipSaved")} ${String(zip.path).split(/[\\/]/).pop()}`;
   }
+  const exported = summary.exported;
+  $("sum-export").hidden = !exported;
+  $("sum-export").classList.toggle("error-text", Boolean(exported?.error));
+  if (exported) {
+    $("sum-export").textContent = exported.error
+      ? `${t("exportFailed")} ${describeError(exported.error, t)}`
+      : `${t("exportSaved")} ${String(exported.path).split(/[\\/]/).pop()}${summary.failed.length ? ` ${t("exportImagesFailed")}` : ""}`;
+  }
   // "Show in folder" selects the archive when there is one, else the first saved image.
-  const shown = zip?.path ?? summary.saved[0]?.path;
+  const shown = exported?.path ?? zip?.path ?? summary.saved[0]?.path;
   $("reveal").hidden = !shown;
   $("reveal").onclick = shown
     ? () => call("reveal", { path: shown }).catch((err) => toast(describeError(err, t)))
@@ -288,6 +303,53 @@ async function save(all) {
   }
 }
 
+// ------------------------------------------------------------ "Export conversation"
+
+async function loadExportOptions() {
+  const stored = (await api.storage.local.get(EXPORT_OPTIONS_KEY))[EXPORT_OPTIONS_KEY];
+  let options = { ...DEFAULT_EXPORT_OPTIONS };
+  try {
+    options = validateExportOptions(stored ?? {});
+  } catch {
+    // A broken stored value: show the defaults.
+  }
+  $("export-reasoning").checked = options.reasoning;
+  $("export-sources").checked = options.sources;
+  $("export-container").value = options.container;
+  $("export-template").value = options.template;
+}
+
+function exportOptions() {
+  return {
+    reasoning: $("export-reasoning").checked,
+    sources: $("export-sources").checked,
+    container: $("export-container").value,
+    template: $("export-template").value.trim() || DEFAULT_EXPORT_OPTIONS.template,
+  };
+}
+
+async function exportNow() {
+  if (state.saving || state.tabId === null) return;
+  const options = exportOptions();
+  await api.storage.local.set({ [EXPORT_OPTIONS_KEY]: options }).catch(() => {});
+  state.saving = true;
+  state.exporting = true;
+  $("summary").hidden = true;
+  showProgress({ done: 0, total: state.scan?.images.length ?? 0 });
+  updateButtons();
+  try {
+    const result = await call("exportConversation", { tabId: state.tabId, options: { ...options, source: "toolbar" } });
+    renderSummary({ total: result.images, saved: [], duplicates: 0, failed: result.failed, folder: null, exported: result });
+  } catch (err) {
+    renderSummary({ total: 0, saved: [], duplicates: 0, failed: [], folder: null, exported: { error: { code: err.code, message: err.message } } });
+  } finally {
+    state.saving = false;
+    state.exporting = false;
+    $("progress-box").hidden = true;
+    updateButtons();
+  }
+}
+
 async function copyDiagnostics() {
   try {
     const report = await call("diagnostics", { tabId: state.tabId });
@@ -310,6 +372,7 @@ function wire() {
   $("save-all").addEventListener("click", () => save(true));
   $("copy-command").addEventListener("click", () => copyText($("install-command").textContent));
   $("copy-diagnostics").addEventListener("click", copyDiagnostics);
+  $("export").addEventListener("click", exportNow);
   $("allow-origins").addEventListener("click", requestOrigins);
   api.runtime.onMessage.addListener((message) => {
     if (message?.type === PROGRESS && message.tabId === state.tabId) showProgress(message);
@@ -349,6 +412,7 @@ async function showCaptureProblem() {
 async function init() {
   applyI18n();
   wire();
+  loadExportOptions().catch(() => {});
   syncQuality();
   showCaptureProblem().catch(() => {});
   const tab = await targetTab();

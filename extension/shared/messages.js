@@ -31,7 +31,7 @@ export function unwrapReply(reply) {
 }
 
 /** How long a page waits for the background, by handler; null = as long as it takes (saves). */
-const CALL_TIMEOUTS = { saveTab: null, saveImage: null, embedDownload: null, diagnostics: 60_000 };
+const CALL_TIMEOUTS = { saveTab: null, saveImage: null, embedDownload: null, exportConversation: null, diagnostics: 60_000 };
 const DEFAULT_CALL_TIMEOUT = 30_000;
 
 /**

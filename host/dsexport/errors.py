@@ -6,7 +6,9 @@ documented in ``docs/protocol.md``: add new codes, never rename or reuse one.
 
 from __future__ import annotations
 
-from typing import ClassVar
+TYPE_CHECKING = False  # typing is not imported: the native host's start-up stays lean
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 class DsError(Exception):

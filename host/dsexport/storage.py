@@ -561,3 +561,174 @@ def _io_error(err: OSError, where: str, *, root: bool = False) -> IoError:
     else:
         text = f"could not write in {where}: {err.strerror or err}"
     return IoError(text)
+
+
+# --- whole folders ------------------------------------------------------------------------------
+
+Tree = Iterable[tuple[str, Parts]]
+"""``(relative '/'-separated name, parts)`` for each file of a folder, e.g.
+``[("conversation.html", [b"<!DOCTYPE html>…"]), ("images/cat.png", [data])]``."""
+
+
+def write_new_tree(root: Path, relpath: str, files: Tree) -> Path:
+    """Write a new folder at ``root/relpath`` holding ``files``; return the path actually used.
+
+    The folder appears whole or not at all: it is filled under a temporary name in its parent
+    (``.dsexport-….tmp``), fsynced, and only then given its name. It never replaces anything:
+    the name is reserved by creating an empty folder (which fails if the name exists), and the
+    full one is renamed onto that reservation (POSIX rename may replace an empty folder, and
+    only that); a taken name gets ``name (2)``, ``name (3)``…. Between the two steps an empty
+    folder is visible under the final name. As ``write_new``, links below ``root`` are refused.
+    """
+    root = Path(os.fspath(root))
+    folders, name = _split_relpath(relpath)
+    if not _HAVE_DIR_FD:
+        return _write_new_tree_paths(root, folders, name, files)
+    try:
+        dfd = _open_dir(str(root))
+    except OSError as err:
+        raise _io_error(err, str(root), root=True) from err
+    try:
+        where = str(root)
+        for folder in folders:
+            child = _enter_folder(dfd, folder, where)
+            os.close(dfd)
+            dfd = child
+            where = os.path.join(where, folder)
+        tmp = _make_temp_dir(dfd, where)
+        try:
+            _fill_tree(dfd, where, tmp, files)
+            final = _publish_dir(dfd, where, tmp, name)
+        except BaseException:
+            _remove_tree(dfd, tmp)
+            raise
+        _fsync_dir(dfd)
+        return root.joinpath(*folders, final)
+    finally:
+        os.close(dfd)
+
+
+def _make_temp_dir(dfd: int, where: str) -> str:
+    while True:
+        name = f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        try:
+            os.mkdir(name, 0o755, dir_fd=dfd)
+            return name
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise _io_error(err, where) from err
+
+
+def _fill_tree(dfd: int, where: str, tmp: str, files: Tree) -> None:
+    top = os.open(tmp, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dfd)
+    opened: dict[str, int] = {"": top}
+    try:
+        for relname, parts in files:
+            sub, leaf = _split_relpath(relname)
+            key = ""
+            for folder in sub:
+                parent = opened[key]
+                key = f"{key}/{folder}" if key else folder
+                if key not in opened:
+                    opened[key] = _enter_folder(parent, folder, os.path.join(where, tmp, key))
+            target = opened[key]
+            inner = os.path.join(where, tmp, key)
+            temp = _write_temp(target, inner, parts, mode=0o644)
+            try:
+                # Our own fresh folder: a second file of the same name is a caller's bug.
+                os.link(temp, leaf, src_dir_fd=target, dst_dir_fd=target, follow_symlinks=False)
+            except OSError as err:
+                raise _io_error(err, os.path.join(inner, leaf)) from err
+            finally:
+                _unlink_quietly(target, inner, temp)
+        for fd in opened.values():
+            _fsync_dir(fd)
+    finally:
+        for fd in opened.values():
+            os.close(fd)
+
+
+def _publish_dir(dfd: int, where: str, tmp: str, name: str) -> str:
+    for n in range(1, MAX_COLLISIONS + 1):
+        candidate = name if n == 1 else f"{name} ({n})"
+        try:
+            os.mkdir(candidate, 0o755, dir_fd=dfd)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise _io_error(err, os.path.join(where, candidate)) from err
+        try:
+            os.rename(tmp, candidate, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except OSError as err:
+            if err.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                continue  # someone filled our reservation meanwhile; it is theirs now
+            with contextlib.suppress(OSError):
+                os.rmdir(candidate, dir_fd=dfd)
+            raise _io_error(err, os.path.join(where, candidate)) from err
+        return candidate
+    msg = f"{os.path.join(where, name)} and {MAX_COLLISIONS} numbered variants all exist"
+    raise IoError(msg)
+
+
+def _remove_tree(dfd: int, name: str) -> None:
+    """Delete our temporary folder without following links inside it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dfd)
+        try:
+            for entry in os.scandir(fd):
+                if entry.is_dir(follow_symlinks=False):
+                    _remove_tree(fd, entry.name)
+                else:
+                    _unlink_quietly(fd, "", entry.name)
+        finally:
+            os.close(fd)
+        os.rmdir(name, dir_fd=dfd)
+
+
+def _write_new_tree_paths(root: Path, folders: list[str], name: str, files: Tree) -> Path:
+    """Windows: build the folder under a temporary name, then rename (which never replaces)."""
+    import shutil
+
+    if not root.is_dir():
+        err = FileNotFoundError(errno.ENOENT, "No such file or directory", str(root))
+        raise _io_error(err, str(root), root=True)
+    parent = root.joinpath(*folders)
+    for i in range(len(folders)):
+        _write_new_paths_folder(root.joinpath(*folders[: i + 1]))
+    tmp = parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    try:
+        tmp.mkdir()
+        for relname, parts in files:
+            sub, leaf = _split_relpath(relname)
+            folder = tmp.joinpath(*sub)
+            folder.mkdir(parents=True, exist_ok=True)
+            temp = _write_temp(None, str(folder), parts, mode=0o644)
+            os.replace(folder / temp, folder / leaf)
+        for n in range(1, MAX_COLLISIONS + 1):
+            candidate = name if n == 1 else f"{name} ({n})"
+            if _rename_no_replace_dir(str(tmp), str(parent / candidate)):
+                return parent / candidate
+        msg = f"{parent / name} and {MAX_COLLISIONS} numbered variants all exist"
+        raise IoError(msg)
+    except OSError as err:
+        raise _io_error(err, str(parent)) from err
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_new_paths_folder(where: Path) -> None:
+    with contextlib.suppress(FileExistsError):
+        where.mkdir()
+    if _is_link_or_junction(where):
+        msg = f"{where} is a link; DS Export never follows links inside the output folder"
+        raise ForbiddenPath(msg)
+
+
+def _rename_no_replace_dir(src: str, dst: str) -> bool:
+    try:
+        os.rename(src, dst)  # Windows refuses an existing target
+    except (FileExistsError, PermissionError):
+        return False
+    return True

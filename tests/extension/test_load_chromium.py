@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = Path(os.environ.get("DSEXPORT_EXTENSION_DIR", ROOT / "extension"))
 EXTENSION_ID = "jgaaohokgeldgdegmnjhancfdcganloj"
 HOST_NAME = "org.dsexport.host"
-API = ["embedDownload", "hostStatus", "saveImage", "saveTab", "scanTab"]
+API = ["embedDownload", "exportConversation", "hostStatus", "saveImage", "saveTab", "scanTab"]
 EN = json.loads((EXTENSION / "_locales" / "en" / "messages.json").read_text("utf-8"))
 
 

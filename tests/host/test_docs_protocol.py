@@ -69,6 +69,15 @@ _OTHER_NAMES = {
     "mtime_ns",
     "saved_at",
     "thumbnail_cache_mb",
+    # export_begin / export_turns
+    "created_at",
+    "updated_at",
+    "image_missing",
+    "reasoning_seconds",
+    "published_at",
+    "is_image",
+    "file_name",
+    "max_turns_per_part",
 }
 
 

@@ -157,6 +157,10 @@ def test_the_handler_table_covers_the_protocol():
         "thumbnail_cache",
         "read_chunk",
         "check",
+        "export_begin",
+        "export_turns",
+        "export_commit",
+        "export_abort",
     }
 
 

@@ -6,6 +6,8 @@ import json
 import os
 import struct
 import subprocess
+import sys
+from pathlib import Path
 
 CHROMIUM_ID = "jgaaohokgeldgdegmnjhancfdcganloj"
 FIREFOX_ID = "dsexport@dsexport.org"
@@ -61,8 +63,6 @@ def listing(root) -> list[str]:
 
 def dsexport(*args: str, env: dict, timeout: float = 120.0) -> subprocess.CompletedProcess:
     """Run ``python -m dsexport ARGS`` with this interpreter, as a user would run the command."""
-    import sys
-
     return subprocess.run(
         [sys.executable, "-m", "dsexport", *args],
         capture_output=True,
@@ -71,3 +71,37 @@ def dsexport(*args: str, env: dict, timeout: float = 120.0) -> subprocess.Comple
         timeout=timeout,
         check=False,
     )
+
+
+MAC_APP_SUPPORT = "Library/Application Support"
+
+
+def chromium_manifest(home) -> Path:
+    """Where ``dsexport install`` writes Chromium's host manifest for a user whose home is
+    ``home`` (Linux and macOS); its parent's parent is the folder that marks Chromium installed."""
+    base = Path(home) / (
+        f"{MAC_APP_SUPPORT}/Chromium" if sys.platform == "darwin" else ".config/chromium"
+    )
+    return base / "NativeMessagingHosts" / f"{HOST}.json"
+
+
+def user_data_dir(home, env: dict) -> Path:
+    """DS Export's data folder for that user (``dsexport.paths.data_dir`` with ``env``)."""
+    xdg = env.get("XDG_DATA_HOME", "")
+    if sys.platform != "win32" and xdg.startswith("/"):
+        return Path(xdg) / "dsexport"
+    if sys.platform == "darwin":
+        return Path(home) / MAC_APP_SUPPORT / "dsexport"
+    if sys.platform == "win32":
+        return Path(env["LOCALAPPDATA"]) / "dsexport"
+    return Path(home) / ".local" / "share" / "dsexport"
+
+
+def record_manifests(data_dir) -> list[str]:
+    """The host manifests the install record lists (every OS writes files, Windows also keys)."""
+    record = json.loads((Path(data_dir) / "install-state.json").read_text(encoding="utf-8"))
+    return [f["path"] for f in record["files"] if f["kind"] == "manifest"]
+
+
+#: Tests that write this user's real Windows registry run only when asked to (CI sets it).
+REAL_REGISTRY = os.environ.get("DSEXPORT_TEST_REAL_REGISTRY") == "1"

@@ -19,6 +19,7 @@ from installer_helpers import (
     ping_as_browser,
 )
 
+from dsexport.cli.host import LAUNCH_CODE
 from testutil import skip_unless_ci
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux install locations")
@@ -60,7 +61,7 @@ def test_install_ping_uninstall_leaves_nothing_behind(home, env):
         str(home / f".mozilla/native-messaging-hosts/{M}"),
     } <= set(manifests)
     launcher = (home / ".local/share/dsexport/dsexport-host").read_text()
-    assert f"exec {sys.executable} -m dsexport host" in launcher
+    assert f"exec {sys.executable} -c '{LAUNCH_CODE}'" in launcher
 
     # Act + Assert: each manifest's path, started as the browser starts it, answers a ping
     for manifest in manifests:
@@ -150,18 +151,15 @@ def test_system_install_without_root_fails_clearly():
     import tempfile
     from pathlib import Path
 
-    import platformdirs
-
     # A world-readable sandbox: pytest's tmp_path is private to the test user.
     sandbox = Path(tempfile.mkdtemp(prefix="dsexport-nobody-"))
     try:
         os.chmod(sandbox, 0o777)
-        shutil.copytree(Path(platformdirs.__file__).parent, sandbox / "pkgs" / "platformdirs")
         host = Path(__file__).resolve().parents[2] / "host"
         env = {
             "HOME": str(sandbox),
             "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": f"{host}:{sandbox / 'pkgs'}",
+            "PYTHONPATH": str(host),
         }
         prefix: list[str] = []
         if os.geteuid() == 0:

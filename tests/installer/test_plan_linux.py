@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from installer_helpers import FIREFOX_ID, ORIGIN
 
+from dsexport.cli.host import LAUNCH_CODE
 from dsexport.installer import state
 from dsexport.installer.base import MakeExecutable, RemoveFile, WriteFile
 from dsexport.installer.browsers import BROWSERS
@@ -130,7 +131,7 @@ def test_launcher_is_sh_script_execing_this_interpreter(home, request_for):
     ]
     lines = ops[0].content.splitlines()
     assert lines[0] == "#!/bin/sh"
-    assert lines[-1] == "exec '/opt/my venv/bin/python' -m dsexport host \"$@\""
+    assert lines[-1] == f"exec '/opt/my venv/bin/python' -c '{LAUNCH_CODE}' \"$@\""
 
 
 def test_nothing_detected_writes_only_launcher(home, request_for):

@@ -7,6 +7,7 @@ import json
 import pytest
 from installer_helpers import FIREFOX_ID, HOST, ORIGIN
 
+from dsexport.cli.host import LAUNCH_CODE
 from dsexport.installer.base import MakeExecutable, WriteFile
 from dsexport.installer.browsers import BROWSERS
 from dsexport.installer.macos import MacOS
@@ -104,7 +105,7 @@ def test_launcher_survives_the_space_in_application_support(request_for):
     assert ops[0].path == LAUNCHER and ops[1] == MakeExecutable(LAUNCHER)
     # A shebang cannot hold a space, so the interpreter is exec'd from /bin/sh, quoted.
     assert ops[0].content.startswith("#!/bin/sh\n")
-    assert f"exec '{python}' -m dsexport host \"$@\"" in ops[0].content
+    assert f"exec '{python}' -c '{LAUNCH_CODE}' \"$@\"" in ops[0].content
 
 
 def test_no_sandbox_rows_on_macos(request_for):

@@ -7,6 +7,7 @@ import json
 import pytest
 from installer_helpers import FIREFOX_ID, HOST, ORIGIN
 
+from dsexport.cli.host import LAUNCH_CODE
 from dsexport.installer.base import (
     DeleteRegistryKey,
     InstallRequest,
@@ -110,7 +111,7 @@ def test_browsers_sharing_chromes_key_get_one_value():
 def test_bat_launcher_runs_this_interpreter_with_crlf():
     ops = make_win(EXPECTED["chrome"][0]).plan(request())
     bat = next(op for op in ops if isinstance(op, WriteFile) and op.kind == "launcher")
-    assert bat.content.endswith(f'"{PYTHON}" -m dsexport host %*\r\n')
+    assert bat.content.endswith(f'"{PYTHON}" -c "{LAUNCH_CODE}" %*\r\n')
     assert bat.content.startswith("@echo off\r\n")
 
 

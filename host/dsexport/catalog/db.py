@@ -293,6 +293,23 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] =
         "CREATE INDEX idx_images_conversation_title ON images (conversation_title)",
         "CREATE INDEX idx_images_page_url ON images (page_url)",
     ),
+    (
+        # Conversation archives (version 4): "Export conversation" records each archive it
+        # writes, so `dsexport list` shows a conversation's archives beside its images.
+        """CREATE TABLE exports (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            container TEXT NOT NULL,
+            conversation_id TEXT,
+            conversation_title TEXT,
+            page_url TEXT,
+            turns INTEGER NOT NULL,
+            images INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            exported_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_exports_conversation ON exports (conversation_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,7 +6,6 @@ parser imports all of them.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 #: Command name → module under dsexport.cli. Adding a command = one module + one entry here.
@@ -19,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "install": "install",
     "uninstall": "uninstall",
     "doctor": "doctor",
+    "extension": "extension",
     "demo": "demo",
     "search": "search",
     "list": "list",
@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
 
 
 def _load(name: str):
+    import importlib
+
     return importlib.import_module(f"dsexport.cli.{COMMANDS[name]}")
 
 

@@ -11,8 +11,12 @@ Write a ZIP holding the images exactly as saved, metadata.json (every field of e
 prompts.html (a readable page with thumbnails). Memory stays flat however large the archive; an
 existing file is never replaced (out.zip → out (2).zip).
 
+--conversation takes an id or its first 4+ characters (as `dsexport list` shows them), a part
+of the conversation's title (any case), or its URL; exit status 3 when it matches several.
+
 examples:
-  dsexport bundle --conversation 3f2a9c -o cats.zip
+  dsexport bundle --conversation 7c0e5a52 -o cats.zip
+  dsexport bundle --conversation 猫咪 -o cats.zip
   dsexport bundle --query "red scarf" --since 30d -o ~/Desktop/scarves.zip
   dsexport bundle --query 熊猫 --model janus -o pandas.zip --json
 """
@@ -43,13 +47,18 @@ def run(args: argparse.Namespace) -> int:
     if args.query is None and args.conversation is None:
         print("dsexport: error: give --conversation ID or --query Q", file=sys.stderr)
         return 2
+    from dsexport.cli.conversation_option import resolve
+
     with open_catalog() as catalog:
+        conversation = resolve(catalog, args.conversation)
+        if isinstance(conversation, int):
+            return conversation
         hits = search(
             catalog,
             args.query or "",
             since=args.since,
             until=args.until,
-            conversation=args.conversation,
+            conversation=conversation,
             model=args.model,
             limit=MAX_ENTRIES + 1,
         )

@@ -1,10 +1,13 @@
 """``dsexport host``: the native-messaging host the browser starts (through the launcher the
-installer writes). ``dsexport.cli.main`` calls ``run_argv`` directly, skipping the full parser,
-because the browser starts a fresh host for every one-shot message."""
+installer writes). The launcher calls ``console_main`` directly (``python -c``, not ``-m``), and
+``dsexport.cli.main`` calls ``run_argv``, both skipping the full parser: the browser starts a
+fresh host for every one-shot message, so argparse is imported only for ``--help``."""
 
 from __future__ import annotations
 
-import argparse
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 HELP = "the native-messaging host (started by the browser)"
 DESCRIPTION = """\
@@ -20,8 +23,19 @@ example (what Chrome runs):
 example (what Firefox runs):
   dsexport host ~/.mozilla/native-messaging-hosts/org.dsexport.host.json dsexport@dsexport.org"""
 
+LAUNCH_CODE = (
+    "import sys; sys.path[:1] = [p for p in sys.path[:1] if p]; "
+    "from dsexport.cli.host import console_main; sys.exit(console_main())"
+)
+"""What the installer's launcher runs with ``python -c``: ``-m dsexport host`` would import runpy
+(a few milliseconds of every browser call). The empty first ``sys.path`` entry ``-c`` adds is the
+working directory, which the browser sets to the launcher's folder: it is dropped, so nothing
+there can shadow a module."""
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
+    import argparse
+
     parser = sub.add_parser(
         "host",
         help=HELP,
@@ -46,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_argv(argv: list[str]) -> int:
     if argv[:1] in (["-h"], ["--help"]):
+        import argparse
+
         parser = argparse.ArgumentParser(prog="dsexport")
         add_parser(parser.add_subparsers()).print_help()
         return 0
@@ -55,8 +71,9 @@ def run_argv(argv: list[str]) -> int:
 
 
 def console_main() -> int:
-    """Entry point for a ``dsexport-host`` console script (``dsexport-host = "dsexport.cli.host:
-    console_main"``): on Windows Chrome can start an ``.exe`` host directly, without ``cmd.exe``."""
+    """Entry point of the launcher (``python -c LAUNCH_CODE <browser arguments>``) and of the
+    ``dsexport-host`` console script (``dsexport-host = "dsexport.cli.host:console_main"``): on
+    Windows Chrome can start an ``.exe`` host directly, without ``cmd.exe``."""
     import sys
 
     return run_argv(sys.argv[1:])

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from dsexport.errors import BadRequest, NotFound
+from dsexport.errors import BadRequest
 from dsexport.installer.browsers import BY_NAME
+
+#: Exit status when no supported browser was found (nothing registered); install.sh and
+#: install.ps1 tell it apart from a failure. `dsexport demo` uses the same number.
+EXIT_NO_BROWSER = 3
 
 EXAMPLE = """\
 examples:
@@ -48,8 +51,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--extension-dir",
         metavar="DIR",
-        help="the extension folder whose manifest.json pins the IDs (default: extension/ of the "
-        "source tree DS Export runs from)",
+        help="the extension folder whose manifest.json pins the IDs (default: the extension this "
+        "package carries, copied to DS Export's data folder; in a source checkout, its "
+        "extension/ folder)",
     )
     p.add_argument(
         "--system", action="store_true", help="register for all users (needs root/admin)"
@@ -71,26 +75,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dsexport.installer import current, report
+    from dsexport.installer import current, extension_folder, report
     from dsexport.installer.base import InstallRequest
-    from dsexport.installer.extension_id import (
-        CHROMIUM_ID_RE,
-        FIREFOX_ID_RE,
-        find_extension_dir,
-        read_ids,
-    )
+    from dsexport.installer.extension_id import CHROMIUM_ID_RE, FIREFOX_ID_RE, read_ids
 
     if args.user_data_dir and sys.platform == "win32":
         msg = "--user-data-dir does not work on Windows: Chrome looks only in the registry there"
         raise BadRequest(msg)
-    ext_dir = Path(args.extension_dir).resolve() if args.extension_dir else find_extension_dir()
-    if ext_dir is None:
-        msg = (
-            "cannot find the DS Export extension (extension/manifest.json) next to this "
-            "installation; pass --extension-dir /path/to/ds-export/extension"
-        )
-        raise NotFound(msg)
-    ids = read_ids(ext_dir)
+    platform = current()
+    folder = extension_folder.locate(platform.data_dir(args.system), args.extension_dir)
+    ids = read_ids(folder.source)
     chromium, firefox = [ids.chromium], [ids.firefox] if ids.firefox else []
     for extra in args.extension_id:
         if CHROMIUM_ID_RE.match(extra):
@@ -109,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
         browsers=tuple(dict.fromkeys(args.browser)),
         system=args.system,
         user_data_dirs=tuple(os.path.abspath(d) for d in args.user_data_dir),
-        extension_dir=str(ext_dir),
+        extension_dir=str(folder.load),
+        extension_copy_from=str(folder.source) if folder.copied else None,
     )
-    platform = current()
     rows = platform.survey(request)
     ops = platform.plan(request, rows)
     if args.dry_run:
@@ -119,4 +113,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         platform.apply(ops, request)
     print(report.install_summary(platform, request, rows, dry_run=args.dry_run))
-    return 0 if any(r.selected for r in rows) else 1
+    return 0 if any(r.selected for r in rows) else EXIT_NO_BROWSER

@@ -17,7 +17,7 @@ Save images losslessly with their prompt embedded, into your output folder.
 examples:
   dsexport save cat.png --prompt "a cat in a red scarf" --seed 42
   dsexport save *.webp --meta-json meta.json --format png --out ~/Pictures/cats
-  curl -s https://example.org/cat.png | base64 | dsexport save --base64 - --prompt "a cat"
+  base64 cat.png | dsexport save --base64 - --prompt "a cat"
 """
 
 

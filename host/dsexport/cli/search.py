@@ -9,13 +9,17 @@ HELP = """\
 Search the catalog of saved and imported images. Every word must appear somewhere in the prompt,
 negative prompt, conversation title, model, file name or extra fields (any substring, any case;
 Chinese from two characters). Quote a phrase to search for it as one piece. Newest first.
-Exit status 1 when nothing matches.
+Exit status 1 when nothing matches, 3 when --conversation matches several conversations.
 
 examples:
   dsexport search cat scarf
   dsexport search '"red scarf"' --since 7d
   dsexport search 红色围巾 --model janus --json
-  dsexport search "" --conversation 3f2a9c --limit 500
+  dsexport search "" --conversation 7c0e5a52 --limit 500
+  dsexport search scarf --conversation 猫咪
+
+--conversation takes an id or its first 4+ characters (as `dsexport list` shows them), a part
+of the conversation's title (any case), or its URL.
 """
 
 
@@ -37,21 +41,27 @@ def add_filters(p: argparse.ArgumentParser) -> None:
     """The filters ``search`` and ``bundle`` share."""
     p.add_argument("--since", metavar="WHEN", help="captured at or after: 2026-11-01, 7d, 12h")
     p.add_argument("--until", metavar="WHEN", help="captured before the end of: 2026-11-30, 1d")
-    p.add_argument("--conversation", metavar="ID", help="conversation id, exact title or URL")
+    from dsexport.cli.conversation_option import add_option
+
+    add_option(p)
     p.add_argument("--model", help="model name contains this")
 
 
 def run(args: argparse.Namespace) -> int:
     from dsexport.catalog import open_catalog
     from dsexport.catalog.search import search
+    from dsexport.cli.conversation_option import resolve
 
     with open_catalog() as catalog:
+        conversation = resolve(catalog, args.conversation)
+        if isinstance(conversation, int):
+            return conversation
         hits = search(
             catalog,
             " ".join(args.query),
             since=args.since,
             until=args.until,
-            conversation=args.conversation,
+            conversation=conversation,
             model=args.model,
             limit=max(1, args.limit),
         )

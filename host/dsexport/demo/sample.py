@@ -634,6 +634,7 @@ def page_html(sample: Sample, conv: Conversation) -> str:
         "window": conv.window,
         "rowHeight": conv.row_height,
         "clientVersion": CLIENT_VERSION,
+        "apiPath": conv.api_path,
     }
     links = []
     for other in sample.conversations:
@@ -926,7 +927,10 @@ def _bench() -> Conversation:
 
 def build_sample(*, bench: bool = False) -> Sample:
     """All sample conversations; ``bench`` adds 50 images of ~2 MB each (about 100 MB, ~2 s)."""
+    from dsexport.demo import sample_export  # rich text and a share page, for exports
+
     convs = [_main(), _extras(), _long(), _batch50(), _broken()]
+    convs += [sample_export.rich(), sample_export.share()]
     if bench:
         convs.append(_bench())
     static = {

@@ -89,7 +89,7 @@ def _json(value) -> Reply:
 
 
 def _route_chat(sample: Sample, path: str, query, headers) -> Reply:
-    if path.startswith("/a/chat/s/"):
+    if path.startswith(("/a/chat/s/", "/share/")):
         conv = sample.by_id(path.rsplit("/", 1)[-1])
         if conv:
             return Reply(200, page_html(sample, conv).encode(), "text/html; charset=utf-8")
@@ -112,6 +112,11 @@ def _route_chat(sample: Sample, path: str, query, headers) -> Reply:
                 "data": {"biz_code": 4, "biz_msg": "NOT_FOUND", "biz_data": None},
             }
         )
+    elif path == "/api/v0/share/content":  # public, like a shared link
+        conv = sample.by_id((query.get("share_id") or [""])[0])
+        if conv and conv.page_url.endswith(f"/share/{conv.id}"):
+            return _json(conv.history(current_shape=bool(headers.get("x-client-version"))))
+        return _json({"code": 0, "msg": "", "data": {"biz_code": 4, "biz_data": None}})
     elif path in ("/", "/a/chat"):
         first = sample.conversations[0]
         return Reply(302, b"", "text/plain", (("Location", first.page_url),))

@@ -95,7 +95,44 @@ class DeleteRegistryKey:
         return f"delete registry key {self.hive}\\{self.key}"
 
 
-Op = WriteFile | MakeExecutable | SetRegistryValue | RemoveFile | RemoveDir | DeleteRegistryKey
+@dataclass(frozen=True)
+class CopyExtension:
+    """Bring DS Export's copy of the extension (the folder a person loads) up to date."""
+
+    source: str
+    path: str
+
+    def describe(self) -> str:
+        return f"copy the extension {self.source}\n    to {self.path} (the folder to load)"
+
+
+@dataclass(frozen=True)
+class RemoveExtensionCopy:
+    path: str
+
+    def describe(self) -> str:
+        return f"delete the extension copy {self.path} (only if it is DS Export's)"
+
+
+@dataclass(frozen=True)
+class RemovePackages:
+    path: str
+
+    def describe(self) -> str:
+        return f"delete the extension packages (ds-export-*.zip, .xpi) in {self.path}"
+
+
+Op = (
+    WriteFile
+    | MakeExecutable
+    | SetRegistryValue
+    | RemoveFile
+    | RemoveDir
+    | DeleteRegistryKey
+    | CopyExtension
+    | RemoveExtensionCopy
+    | RemovePackages
+)
 
 
 # --------------------------------------------------------------------------- requests and survey
@@ -111,6 +148,10 @@ class InstallRequest:
     system: bool = False
     user_data_dirs: tuple[str, ...] = ()
     extension_dir: str | None = None
+    """The folder a person loads (and whose manifest pins the IDs)."""
+    extension_copy_from: str | None = None
+    """When set, ``extension_dir`` is DS Export's copy of this folder (the package's
+    ``dsexport/extension``), refreshed by the install and removed by uninstall."""
     python: str = field(default_factory=lambda: sys.executable)
 
     @property
@@ -308,6 +349,8 @@ class Platform(ABC):
             self.name, self.data_dir(request.system), request.python, self.exists
         )
         ops: list[Op] = []
+        if request.extension_copy_from and request.extension_dir:
+            ops.append(CopyExtension(request.extension_copy_from, request.extension_dir))
         if script is not None:
             ops.append(WriteFile(launcher, script, kind="launcher"))
             if self.name != "windows":
@@ -349,6 +392,8 @@ class Platform(ABC):
             extension_dir=request.extension_dir,
             allowed_callers=request.allowed_callers,
         )
+        if request.extension_copy_from:
+            record.extension_copy = request.extension_dir
         try:
             for op in ops:
                 self._apply_one(op, record, request.system)
@@ -371,6 +416,15 @@ class Platform(ABC):
             )
         elif isinstance(op, MakeExecutable):
             os.chmod(op.path, 0o755)
+        elif isinstance(op, CopyExtension):
+            from dsexport.installer import extension_package
+
+            record.dirs += _makedirs(Path(op.path).parent)
+            try:
+                extension_package.sync_folder(op.source, op.path)
+            except (OSError, extension_package.PackageError) as err:
+                msg = f"cannot copy the extension to {op.path}: {err}"
+                raise IoError(msg) from err
         elif isinstance(op, SetRegistryValue):
             reg = self._registry()
             created = _missing_keys(reg, op.hive, op.key)
@@ -401,7 +455,7 @@ class Platform(ABC):
         """Fail before writing anything, so a refused install leaves nothing half-done."""
         refused = []
         for op in ops:
-            if isinstance(op, WriteFile):
+            if isinstance(op, WriteFile | CopyExtension):
                 folder = Path(op.path).parent
                 while not folder.exists() and folder != folder.parent:
                     folder = folder.parent
@@ -424,6 +478,9 @@ class Platform(ABC):
                 ops.append(DeleteRegistryKey(reg.hive, key, None))
         files = sorted(record.files, key=lambda f: f.kind == "launcher")
         ops += [RemoveFile(f.path, f.sha256) for f in files]
+        if record.extension_copy:
+            ops.append(RemoveExtensionCopy(record.extension_copy))
+        ops.append(RemovePackages(str(PurePath(state_path).parent / "packages")))
         ops.append(RemoveFile(str(state_path), None))
         for folder in sorted(set(record.dirs), key=lambda d: len(PurePath(d).parts), reverse=True):
             ops.append(RemoveDir(folder))
@@ -440,6 +497,19 @@ class Platform(ABC):
                 done.append((op, _remove_dir(op)))
             elif isinstance(op, DeleteRegistryKey):
                 done.append((op, self._delete_key(op)))
+            elif isinstance(op, RemoveExtensionCopy | RemovePackages):
+                from dsexport.installer import extension_folder
+
+                remove = (
+                    extension_folder.remove_copy
+                    if isinstance(op, RemoveExtensionCopy)
+                    else extension_folder.remove_packages
+                )
+                try:
+                    done.append((op, remove(op.path)))
+                except OSError as err:
+                    msg = f"cannot delete {op.path}: {err.strerror or err}"
+                    raise IoError(msg) from err
         return done
 
     def _delete_key(self, op: DeleteRegistryKey) -> str:

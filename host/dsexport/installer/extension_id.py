@@ -74,12 +74,25 @@ def read_ids(extension_dir: str | Path) -> ExtensionIds:
     return ExtensionIds(chromium=chromium_id_from_key(key), firefox=firefox, manifest=manifest)
 
 
+def bundled_extension_dir() -> Path | None:
+    """``dsexport/extension`` of an installed package (the wheel carries the extension; setup.py
+    copies it there at build time); None when running from a source checkout."""
+    import dsexport
+
+    folder = Path(dsexport.__file__).resolve().parent / "extension"
+    return folder if (folder / "manifest.json").is_file() else None
+
+
 def find_extension_dir(start: str | Path | None = None) -> Path | None:
-    """The ``extension/`` folder of the source tree this package runs from, found by walking up
-    from ``dsexport/__file__`` (``host/dsexport`` → repository root); None for a wheel install."""
+    """The extension this package belongs to: the one an installed package carries, else the
+    ``extension/`` folder of the source tree it runs from, found by walking up from ``start``
+    (default ``dsexport/__file__``: ``host/dsexport`` → repository root); None if neither."""
     if start is None:
         import dsexport
 
+        bundled = bundled_extension_dir()
+        if bundled is not None:
+            return bundled
         start = Path(dsexport.__file__).resolve().parent
     for folder in (Path(start), *Path(start).parents):
         candidate = folder / "extension" / "manifest.json"

@@ -18,6 +18,8 @@ import shlex
 from collections.abc import Callable
 from pathlib import PurePath, PureWindowsPath
 
+from dsexport.cli.host import LAUNCH_CODE
+
 POSIX_NAME = "dsexport-host"
 BAT_NAME = "dsexport-host.bat"
 #: Console script a Windows install can point at directly; see the module docstring.
@@ -25,13 +27,14 @@ WINDOWS_EXE = "dsexport-host.exe"
 
 
 def posix_script(python: str) -> str:
-    """``#!/bin/sh`` … ``exec '/abs/python' -m dsexport host "$@"``."""
+    """``#!/bin/sh`` … ``exec '/abs/python' -c '…console_main()' "$@"`` (``LAUNCH_CODE``)."""
     return (
         "#!/bin/sh\n"
         "# DS Export native-messaging host, written by `dsexport install`.\n"
         "# Browsers start this file.\n"
-        "# It runs the host with the interpreter DS Export was installed into.\n"
-        f'exec {shlex.quote(python)} -m dsexport host "$@"\n'
+        "# It runs the host with the interpreter DS Export was installed into\n"
+        "# (the same as `dsexport host`, without the start-up cost of `python -m`).\n"
+        f'exec {shlex.quote(python)} -c {shlex.quote(LAUNCH_CODE)} "$@"\n'
     )
 
 
@@ -41,7 +44,7 @@ def windows_bat(python: str) -> str:
     return (
         "@echo off\r\n"
         "rem DS Export native-messaging host, written by `dsexport install`.\r\n"
-        f'"{python}" -m dsexport host %*\r\n'
+        f'"{python}" -c "{LAUNCH_CODE}" %*\r\n'
     )
 
 

@@ -49,8 +49,13 @@ def install_summary(
         lines += [_wrap(f"note: {n}") for n in row.notes]
     if not lines:
         lines.append(
-            "  No supported browser was found, so nothing was registered. Install one, start it "
-            "once, or name it: dsexport install --browser chromium"
+            _wrap(
+                "No supported browser was found, so nothing was registered. Install one "
+                "(Chromium, Google Chrome, Microsoft Edge, Brave, Vivaldi, Opera, Firefox or "
+                "LibreWolf), start it once and run `dsexport install` again, or name it: "
+                "dsexport install --browser chromium",
+                "  ",
+            )
         )
     missing = [r.label for r in rows if not r.selected and not r.installed]
     if missing and not request.browsers and not request.user_data_dirs:
@@ -61,10 +66,12 @@ def install_summary(
         f"Launcher: {platform.launcher_path(request)} (runs {request.python})",
         f"Install record: {platform.state_path(request.system)}",
     ]
-    if not dry_run:
+    if request.extension_dir:
+        tail.append(f"Extension folder: {request.extension_dir}")
+    if not dry_run and any(r.selected for r in rows):
         tail.append(
-            "Next: load the extension (see the README), then run `dsexport doctor` to check "
-            "every browser end to end."
+            "Next: load the extension into your browser (`dsexport extension` says how), then "
+            "run `dsexport doctor` to check every browser end to end."
         )
     return "\n".join([head, *lines, *tail])
 

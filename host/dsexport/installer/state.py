@@ -56,6 +56,7 @@ class InstallState:
     files: list[FileRecord] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)  # folders we created; removed only when empty
     registry: list[RegistryRecord] = field(default_factory=list)
+    extension_copy: str | None = None  # DS Export's copy of the extension (the folder to load)
     version: int = STATE_VERSION
 
     def to_dict(self) -> dict:
@@ -84,6 +85,7 @@ class InstallState:
             else:
                 self.registry.append(old)
         self.dirs = sorted(set(self.dirs) | set(older.dirs))
+        self.extension_copy = self.extension_copy or older.extension_copy
         self.browsers = sorted(set(self.browsers) | set(older.browsers))
         return self
 

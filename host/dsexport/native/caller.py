@@ -16,9 +16,13 @@ more than the installer wrote, or a host started by something else. There is del
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+
+TYPE_CHECKING = False  # neither typing nor pathlib: the host starts for every browser call
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
 
 BUILTIN_CALLERS: frozenset[str] = frozenset(
     {
@@ -50,13 +54,13 @@ def _normalise(entry: str) -> str:
     return entry.strip()
 
 
-def allowed_callers(state_file: Path | None = None) -> frozenset[str]:
+def allowed_callers(state_file: str | Path | None = None) -> frozenset[str]:
     """Built-in callers plus those in the installer's state file (missing or broken file: only
     the built-ins)."""
     if state_file is None:
         from dsexport import paths
 
-        state_file = paths.data_dir() / "install-state.json"
+        state_file = os.path.join(paths.data_dir_str(), "install-state.json")
     extra: Iterable[object] = ()
     try:
         with open(state_file, "rb") as fh:

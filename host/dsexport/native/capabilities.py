@@ -19,22 +19,25 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # neither typing nor pathlib: ping runs on every browser call
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any
 
 CAPABILITIES_FILE = "capabilities.json"
 CONFIG_FILE = "ping-config.json"
 
 
-def _cache_dir() -> Path:
+def _cache_dir() -> str:
     from dsexport import paths
 
-    return paths.cache_dir()
+    return paths.cache_dir_str()
 
 
 def cached_json(
-    path: Path, key: list[Any] | str, compute: Callable[[], dict[str, Any]]
+    path: str | Path, key: list[Any] | str, compute: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
     """``compute()`` unless ``path`` holds a value stored under the same ``key``."""
     try:
@@ -48,8 +51,8 @@ def cached_json(
         pass
     value = compute()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump({"key": key, "value": value}, fh)
         os.replace(tmp, path)
@@ -133,9 +136,11 @@ def _fallback_capabilities() -> dict[str, Any]:
     }
 
 
-def capabilities(cache_dir: Path | None = None) -> dict[str, Any]:
+def capabilities(cache_dir: str | Path | None = None) -> dict[str, Any]:
     folder = cache_dir or _cache_dir()
-    return cached_json(folder / CAPABILITIES_FILE, capabilities_key(), compute_capabilities)
+    return cached_json(
+        os.path.join(folder, CAPABILITIES_FILE), capabilities_key(), compute_capabilities
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +151,7 @@ def config_key() -> list[Any]:
     from dsexport import __file__ as package_file
     from dsexport import __version__, paths
 
-    config_file = paths.config_file()
+    config_file = paths.config_file_str()
     try:
         st = os.stat(config_file)
         stamp: list[Any] = [st.st_size, st.st_mtime_ns, st.st_ino]
@@ -155,10 +160,10 @@ def config_key() -> list[Any]:
     except OSError as err:
         stamp = [f"unreadable {err.errno}"]
     source = _source_stamp(os.path.join(os.path.dirname(package_file), "config.py"))
-    return [__version__, source, str(config_file), stamp, str(paths.default_output_dir())]
+    return [__version__, source, config_file, stamp, paths.default_output_dir_str()]
 
 
-def effective_config(cache_dir: Path | None = None) -> dict[str, Any]:
+def effective_config(cache_dir: str | Path | None = None) -> dict[str, Any]:
     """``load_config().to_dict()``, from the cache when the file has not changed; raises what
     ``load_config`` raises."""
     from dsexport.errors import IoError
@@ -174,4 +179,4 @@ def effective_config(cache_dir: Path | None = None) -> dict[str, Any]:
 
         return load_config().to_dict()
 
-    return cached_json((cache_dir or _cache_dir()) / CONFIG_FILE, key, compute)
+    return cached_json(os.path.join(cache_dir or _cache_dir(), CONFIG_FILE), key, compute)

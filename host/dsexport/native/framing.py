@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import IO, Any
 
 from dsexport.errors import BadFrame, TooLarge
+
+TYPE_CHECKING = False  # typing is not imported: the host's start-up stays lean
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 HEADER = struct.Struct("=I")
 """Native byte order, standard size: what Chrome (raw ``uint32_t`` copy) and Firefox

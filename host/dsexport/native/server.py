@@ -25,13 +25,18 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import IO, Any
 
 from dsexport.errors import BadFrame, BadRequest, DsError, UnknownRequest
 from dsexport.native import framing
 from dsexport.native.handlers import HANDLERS
 from dsexport.native.session import Request, Session
+
+TYPE_CHECKING = False  # typing is not imported: the host starts for every browser call
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import IO, Any
+
+    Handler = Callable[[Request, Session], Mapping[str, Any]]
 
 
 class _LazyLog:
@@ -61,8 +66,6 @@ EXIT_CALLER_REJECTED = 77
 MAX_ID_CHARS = 128
 MAX_TYPE_CHARS = 64
 _MAX_SAFE_INT = 2**53 - 1
-
-Handler = Callable[[Request, Session], Mapping[str, Any]]
 
 
 def error_reply(req_id: Any, err: DsError) -> dict[str, Any]:

@@ -40,6 +40,8 @@ class Session:
         self.caller = caller
         self.transfers = transfers if transfers is not None else transfer.Transfers()
         self.opener = opener
+        self.exports = None
+        """Conversation exports in progress (``export.spool.Exports``), made on first use."""
         self._held = contextlib.ExitStack()
         self._holding = False
 
@@ -54,4 +56,6 @@ class Session:
 
     def close(self) -> None:
         self.transfers.close_all()
+        if self.exports is not None:
+            self.exports.close_all()
         self._held.close()

@@ -13,10 +13,13 @@ import os
 import re
 import sys
 import time
-from pathlib import Path
-from typing import Any
 
 from dsexport.errors import BadRequest, IoError, NotFound, TooLarge
+
+TYPE_CHECKING = False  # neither typing nor pathlib: every host start sweeps this folder
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MAX_IMAGE_BYTES = 256 * 1024 * 1024
 """Largest image a transfer may announce; guards the temp folder against a disk-filling sender."""
@@ -38,10 +41,10 @@ _PART = r"(\d+)-([0-9a-f]{32})\.part"
 _SHA256 = r"[0-9a-fA-F]{64}"
 
 
-def transfers_dir() -> Path:
+def transfers_dir() -> str:
     from dsexport import paths
 
-    return paths.cache_dir() / "transfers"
+    return os.path.join(paths.cache_dir_str(), "transfers")
 
 
 def _process_exists(pid: int) -> bool:
@@ -57,7 +60,7 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def sweep(folder: Path, *, now: float | None = None) -> int:
+def sweep(folder: str | Path, *, now: float | None = None) -> int:
     """Delete abandoned ``.part`` files in ``folder``; return how many were removed."""
     now = time.time() if now is None else now
     removed = 0
@@ -125,7 +128,7 @@ class Transfer:
 class Transfers:
     """The open transfers of one host process."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: str | Path | None = None) -> None:
         self._folder = folder
         self._open: dict[str, Transfer] = {}
         self.exit_on_sigterm = False
@@ -134,7 +137,7 @@ class Transfers:
         signal`` costs a millisecond that ``ping`` should not pay."""
 
     @property
-    def folder(self) -> Path:
+    def folder(self) -> str | Path:
         if self._folder is None:
             self._folder = transfers_dir()
         return self._folder
@@ -168,13 +171,14 @@ class Transfers:
             )
             raise TooLarge(msg)
         import secrets
+        from pathlib import Path
 
         tid = secrets.token_hex(16)
-        path = self.folder / f"{os.getpid()}-{tid}.part"
+        path = Path(self.folder, f"{os.getpid()}-{tid}.part")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         flags |= getattr(os, "O_NOFOLLOW", 0)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(self.folder, exist_ok=True)
             fd = os.open(path, flags, 0o600)
         except OSError as err:
             msg = f"cannot create a temporary file in {self.folder}: {err.strerror}"

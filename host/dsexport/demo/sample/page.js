@@ -32,7 +32,7 @@
   }
   list.addEventListener('scroll', render, {passive: true});
   const xhr = new XMLHttpRequest();
-  xhr.open('GET', '/api/v0/chat/history_messages?chat_session_id=' + encodeURIComponent(CONF.id));
+  xhr.open('GET', CONF.apiPath || '/api/v0/chat/history_messages?chat_session_id=' + encodeURIComponent(CONF.id));
   xhr.setRequestHeader('authorization', 'Bearer ' + CONF.token);
   xhr.setRequestHeader('x-client-platform', 'web');
   xhr.setRequestHeader('x-client-version', CONF.clientVersion);

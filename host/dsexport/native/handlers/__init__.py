@@ -39,6 +39,10 @@ _MODULES = {
     "thumbnail_cache": "thumbnails",
     "read_chunk": "read_chunk",
     "check": "check",
+    "export_begin": "export",
+    "export_turns": "export",
+    "export_commit": "export",
+    "export_abort": "export",
 }
 """Request type → module in this package that defines a function of the same name."""
 

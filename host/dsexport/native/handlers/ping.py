@@ -3,10 +3,12 @@ browser start of the host."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from dsexport.native import framing, transfer
 from dsexport.native.session import Request, Session
+
+TYPE_CHECKING = False  # typing is not imported: a ping stays lean
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def ping(req: Request, session: Session) -> dict[str, Any]:

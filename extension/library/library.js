@@ -522,7 +522,8 @@ function init() {
           state = { ...state, item: null };
           history.replaceState(null, "", location.pathname + stateToSearch(state));
         }
-        if (index !== null) grid.focus(index);
+        // After the dialog has put the focus back where it was when it opened (an earlier tile).
+        if (index !== null) setTimeout(() => grid.focus(index), 0);
       },
       onToggleSelect: (id, index) => {
         selection.toggle(id, index);

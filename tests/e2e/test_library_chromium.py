@@ -221,7 +221,7 @@ def test_detail_view_and_keyboard(chromium, seeded):
     assert page.evaluate("() => document.querySelector('#detail-image').naturalWidth") == 320
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
-    assert page.evaluate(FOCUSED_INDEX) == "1"
+    page.wait_for_function(f"() => ({FOCUSED_INDEX})() === '1'", timeout=WAIT)
     assert "item=" not in page.url
     assert not page.errors, page.errors
 

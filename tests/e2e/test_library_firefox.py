@@ -175,7 +175,7 @@ def test_firefox_search_filters_detail_keyboard_and_zip(firefox, seeded, dirs): 
     assert seeded[3].path in fields
     keys(ff, page, "Escape")
     wait_for(ff, page, "!document.querySelector('#detail').open")
-    assert ff.evaluate(page, f"({FOCUSED_INDEX})()") == "3"
+    wait_for(ff, page, f"({FOCUSED_INDEX})() === '3'")
 
     # Select two with Ctrl+click and one with the keyboard, then a ZIP of them.
     click(ff, page, f'#grid .tile[data-id="{seeded[0].id}"]', modifier="Control")

@@ -135,7 +135,12 @@ def addresses(query: str = "", *, only: str | None = None, home: Path | None = N
         names = [only]
     out: list[Address] = []
     for name in names:
-        browser = BY_NAME.get(name)
+        if name.startswith("profile:"):  # `dsexport install --user-data-dir`: a Chromium profile
+            label = f"Chromium profile {name.partition(':')[2]}"
+            out.append(Address(name, label, chromium_url(query)))
+            continue
+        # Snap and Flatpak builds are recorded as "snap-chromium", "flatpak-firefox", …
+        browser = BY_NAME.get(name) or BY_NAME.get(name.partition("-")[2])
         if browser is None:
             continue
         if browser.family == "chromium":
@@ -165,7 +170,9 @@ def open_commands(address: Address) -> list[list[str]]:
 
     from dsexport.installer.browsers import BY_NAME
 
-    browser = BY_NAME[address.browser]
+    browser = BY_NAME.get(address.browser) or BY_NAME.get(address.browser.partition("-")[2])
+    if browser is None:  # a profile folder: which browser uses it is not recorded
+        return []
     if sys.platform == "darwin":
         apps = [d for d in (browser.macos.detect if browser.macos else ()) if d.endswith(".app")]
         names = [Path(a).stem for a in apps[:1]]

@@ -46,7 +46,18 @@ let convGrid;
 
 /** Timings for the benchmark and the end-to-end tests (tests/bench/bench_library.py). */
 const timings = { firstScreenMs: null, keystrokes: [] };
-globalThis.dsexportLibrary = { timings, get state() { return { ...state }; }, get count() { return results.count; } };
+globalThis.dsexportLibrary = {
+  timings,
+  get state() {
+    return { ...state };
+  },
+  get count() {
+    return results.count;
+  },
+  get thumbnails() {
+    return thumbs.stats();
+  },
+};
 
 // --- the search --------------------------------------------------------------------------------
 

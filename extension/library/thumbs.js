@@ -9,13 +9,17 @@ import { base64ToBytes } from "./format.js";
  * together and answered one after the other, instead of one large request asked again and again. */
 const BATCH = 8;
 const RETRY_MS = 150;
-const KEEP = 1500;
+/** Thumbnail bytes kept in the page (least recently shown out first): a few screens of the
+ * largest tiles, whatever the size of the library. */
+const KEEP_BYTES = 48 * 1024 * 1024;
+const KEEP_ENTRIES = 4000;
 /** SVGs larger than this show a placeholder in the grid (the detail view reads any size). */
 export const MAX_TILE_SVG_BYTES = 2 * 1024 * 1024;
 
 export class Thumbs {
   #host;
-  #cache = new Map(); // `${size}:${id}` → {url} | {state}; insertion order = age
+  #cache = new Map(); // `${size}:${id}` → {url, bytes} | {state}; insertion order = age
+  #bytes = 0;
   #inFlight = new Set();
   #wanted = [];
   #timer = null;
@@ -46,9 +50,7 @@ export class Thumbs {
   forget(id) {
     for (const size of [256, 512]) {
       const key = `${size}:${id}`;
-      const found = this.#cache.get(key);
-      if (found?.url) URL.revokeObjectURL(found.url);
-      this.#cache.delete(key);
+      this.#drop(key);
     }
   }
 
@@ -89,7 +91,7 @@ export class Thumbs {
     if (size !== this.size) return;
     for (const thumb of reply.thumbs ?? []) {
       const blob = new Blob([base64ToBytes(thumb.data)], { type: thumb.mime });
-      this.#put(thumb.id, { url: URL.createObjectURL(blob) });
+      this.#put(thumb.id, { url: URL.createObjectURL(blob), bytes: blob.size });
     }
     for (const id of reply.missing ?? []) this.#put(id, { state: "missing" });
     for (const id of reply.unknown ?? []) this.#put(id, { state: "missing" });
@@ -107,7 +109,7 @@ export class Thumbs {
     this.#inFlight.add(id);
     try {
       const blob = await readWhole(this.#host, id);
-      this.#put(id, { url: URL.createObjectURL(blob) });
+      this.#put(id, { url: URL.createObjectURL(blob), bytes: blob.size });
     } catch (err) {
       this.#put(id, { state: err?.code === "not_found" ? "missing" : "failed" });
     } finally {
@@ -117,16 +119,26 @@ export class Thumbs {
 
   #put(id, value) {
     const key = `${this.size}:${id}`;
-    const old = this.#cache.get(key);
-    if (old?.url) URL.revokeObjectURL(old.url);
-    this.#cache.delete(key);
+    this.#drop(key);
     this.#cache.set(key, value);
-    while (this.#cache.size > KEEP) {
-      const [oldest, entry] = this.#cache.entries().next().value;
-      if (entry.url) URL.revokeObjectURL(entry.url);
-      this.#cache.delete(oldest);
+    this.#bytes += value.bytes ?? 0;
+    while (this.#bytes > KEEP_BYTES || this.#cache.size > KEEP_ENTRIES) {
+      this.#drop(this.#cache.keys().next().value);
     }
     this.onReady?.(id);
+  }
+
+  #drop(key) {
+    const old = this.#cache.get(key);
+    if (!old) return;
+    if (old.url) URL.revokeObjectURL(old.url);
+    this.#bytes -= old.bytes ?? 0;
+    this.#cache.delete(key);
+  }
+
+  /** What the page holds: {count, bytes} (for the benchmark). */
+  stats() {
+    return { count: this.#cache.size, bytes: this.#bytes };
   }
 }
 

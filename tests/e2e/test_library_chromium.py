@@ -382,3 +382,14 @@ def test_scrolling_a_large_library_keeps_the_dom_small(chromium, seeded):
     assert seeded[-1].id in page.evaluate(SHOWN_IDS)
     assert page.evaluate(grid_tiles) < first_screen * 3, "tiles are recycled, not added"
     assert not page.errors, page.errors
+
+
+def test_without_the_helper_the_page_says_how_to_install_it(chromium, dirs):
+    browser = chromium(install=False)
+    page = browser.context.new_page()
+    page.goto(LIBRARY)
+    page.wait_for_function("() => document.documentElement.dataset.ready === 'error'", timeout=WAIT)
+    box = page.locator("#host-box")
+    assert box.is_visible()
+    assert page.locator("#host-title").inner_text() == "The DS Export helper app is not installed"
+    assert page.locator("#install-command").inner_text() == "bash install/install.sh"

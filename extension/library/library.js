@@ -62,10 +62,20 @@ globalThis.dsexportLibrary = {
 // --- the search --------------------------------------------------------------------------------
 
 function firstLimit() {
-  // About two screens of the densest grid: the rest comes while the first is looked at.
-  const perRow = Math.max(1, Math.floor(innerWidth / 100));
-  const rows = Math.ceil(innerHeight / 100) * 2;
-  return Math.min(500, perRow * rows);
+  // Two screens at the current tile size: the less a keystroke's reply carries, the sooner it is
+  // on screen; the rest comes while the first screen is looked at.
+  const cell = (grid?.cell ?? cellSize()) + 8;
+  const perRow = Math.max(1, Math.floor(innerWidth / cell));
+  const rows = Math.ceil(innerHeight / cell) + 1;
+  return Math.min(500, perRow * rows * 2);
+}
+
+function cellSize() {
+  try {
+    return Number(localStorage.getItem(SIZE_KEY)) || DEFAULT_CELL;
+  } catch {
+    return DEFAULT_CELL; // private windows may refuse storage: the default size
+  }
 }
 
 async function search() {
@@ -478,13 +488,7 @@ function init() {
   host.warm();
   applyI18n();
   document.title = t("libTitle");
-  let cell = DEFAULT_CELL;
-  try {
-    cell = Number(localStorage.getItem(SIZE_KEY)) || DEFAULT_CELL;
-  } catch {
-    // No storage: the default size.
-  }
-  $("size").value = String(cell);
+  $("size").value = String(cellSize());
   const tile = (el, index) => {
     const entry = results.entry(index);
     const thumb = entry && thumbs.get(entry.id);

@@ -369,3 +369,31 @@ def test_hostile_fields_get_an_answer_never_an_internal_error(home, req_type, tm
 
         fuzz()
     assert secret.read_text() == "hunter2"
+
+
+def test_a_new_search_stops_the_one_still_collecting(home, seeded):
+    from dsexport.errors import NotFound
+    from dsexport.native.handlers import HANDLERS
+    from dsexport.native.session import Request, Session
+
+    session = Session()
+
+    def call(kind, **fields):
+        return HANDLERS[kind](Request(1, kind, {"type": kind, "id": 1, **fields}), session)
+
+    typed = call("catalog_query", query="c", limit=2)  # collects after a short delay
+    done = call("catalog_query", query="猫", limit=100)  # complete in its first reply
+    assert done["complete"] and not typed["complete"]
+    latest = call("catalog_query", query="ca", limit=2)
+    with pytest.raises(NotFound):
+        call("catalog_page", result=typed["result"], limit=0)
+    assert call("catalog_page", result=done["result"], limit=0)["total"] == done["total"]
+    deadline = time.monotonic() + 30
+    status = latest
+    while not status["complete"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+        status = call("catalog_page", result=latest["result"], limit=0)
+    assert status["total"] == len(
+        [r for r in seeded if "ca" in (r.prompt + r.conversation_title).lower()]
+    )

@@ -132,7 +132,7 @@ class ResultSet:
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._conn: sqlite3.Connection | None = None
-        self._cancelled = False
+        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._conversations: list[ConversationGroup] | None = None
         if len(head) < first:  # the first page held every match
@@ -147,9 +147,11 @@ class ResultSet:
         *,
         first: int = 120,
         background: bool = True,
+        delay: float = 0.0,
     ) -> ResultSet:
-        """Fetch the first ``first`` matches now; collect the rest on a thread (or, with
-        ``background=False``, before returning)."""
+        """Fetch the first ``first`` matches now; collect the rest on a thread after ``delay``
+        seconds (a search typed a key at a time is usually replaced within that time, and is
+        then never collected), or, with ``background=False``, before returning."""
         sql = _sql(catalog, filters)
         upto = catalog.connection.execute("SELECT coalesce(max(id), 0) FROM images").fetchone()[0]
         text, params = sql.select(_ENTRY_COLUMNS, upto=upto, limit=first)
@@ -158,14 +160,20 @@ class ResultSet:
         if not rs.complete:
             if background:
                 thread = threading.Thread(
-                    target=rs._collect, args=(catalog.path, sql), daemon=True, name="dsx-results"
+                    target=rs._collect,
+                    args=(catalog.path, sql, delay),
+                    daemon=True,
+                    name="dsx-results",
                 )
                 thread.start()
             else:
-                rs._collect(catalog.path, sql)
+                rs._collect(catalog.path, sql, 0.0)
         return rs
 
-    def _collect(self, path: Path, sql: _Sql) -> None:
+    def _collect(self, path: Path, sql: _Sql, delay: float) -> None:
+        if self._stop.wait(delay):
+            self._finish(None, sqlite3.OperationalError("interrupted"))
+            return
         try:
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         except sqlite3.Error as err:
@@ -173,7 +181,7 @@ class ResultSet:
             return
         with self._lock:
             self._conn = conn
-            cancelled = self._cancelled
+            cancelled = self._stop.is_set()
         try:
             if cancelled:
                 raise sqlite3.OperationalError("interrupted")
@@ -237,7 +245,7 @@ class ResultSet:
     def close(self) -> None:
         """Stop collecting (a newer search replaced this one)."""
         with self._lock:
-            self._cancelled = True
+            self._stop.set()
             if self._conn is not None:
                 self._conn.interrupt()
 

@@ -28,6 +28,9 @@ MAX_PAGE = 500
 DEFAULT_FIRST = 120
 MAX_CONVERSATIONS_PAGE = 200
 WAIT_S = 30.0
+COLLECT_DELAY_S = 0.15
+"""A search waits this long before collecting every match; the next keystroke usually comes
+first and replaces it."""
 """How long a page beyond the first entries waits for the full result."""
 
 
@@ -71,7 +74,7 @@ def catalog_query(req: Request, session: Session) -> dict[str, Any]:
     filters = _filters(req)
     first = int_field(req, "limit", low=1, high=MAX_PAGE, default=DEFAULT_FIRST)
     state = state_of(session)
-    result = ResultSet.start(state.catalog, filters, first=first)
+    result = ResultSet.start(state.catalog, filters, first=first, delay=COLLECT_DELAY_S)
     key = state.add_result(result)
     entries = packed([card(e) for e in result.head])
     return {**_status(key, result), "offset": 0, "entries": entries}

@@ -55,6 +55,12 @@ class LibraryState:
         return self._catalog
 
     def add_result(self, result: ResultSet) -> str:
+        """Hold a new search; searches still collecting are stopped (a keystroke replaced them:
+        several full scans at once would slow the one that matters), finished ones are kept."""
+        for key, old in list(self._results.items()):
+            if not old.complete:
+                old.close()
+                del self._results[key]
         self._counter += 1
         key = f"r{self._counter}"
         self._results[key] = result

@@ -53,6 +53,8 @@ SAMPLES = {
     "avif": lambda: avif_sample("rgba"),
     "jpeg-large": lambda: big("JPEG"),
     "png-large": lambda: big("PNG"),
+    "jpeg-cmyk": lambda: big("JPEG", (640, 480), "CMYK"),
+    "png-la": lambda: big("PNG", (300, 200), "LA"),
 }
 
 

@@ -95,16 +95,8 @@ async function search() {
     updateCount();
     updateEmpty();
     document.documentElement.dataset.ready = "1";
-    if (asked.q === state.q && pendingKeys.length) {
-      // The grid now answers every keystroke typed so far; it shows in the next frame.
-      const keys = pendingKeys;
-      const count = results.count;
-      pendingKeys = [];
-      requestAnimationFrame(() => {
-        const now = performance.now();
-        for (const at of keys) timings.keystrokes.push({ query: asked.q, ms: now - at, count });
-      });
-    }
+    // The grid now answers every keystroke typed so far.
+    if (sameSearch(asked, state)) answerKeystrokes(asked.q);
     if (state.view === "conversations") showConversations();
     if (state.conv) nameConversationChip();
   } catch (err) {
@@ -154,6 +146,19 @@ function commit(next, { push = true } = {}) {
   else history.replaceState(null, "", url);
   syncControls();
   if (searchChanged) search();
+  else if (!searchBusy) answerKeystrokes(state.q); // a space: the results on screen still hold
+}
+
+/** Timings: the keystrokes typed so far are answered by what shows in the next frame. */
+function answerKeystrokes(query) {
+  if (!pendingKeys.length) return;
+  const keys = pendingKeys;
+  const count = results.count;
+  pendingKeys = [];
+  requestAnimationFrame(() => {
+    const now = performance.now();
+    for (const at of keys) timings.keystrokes.push({ query, ms: now - at, count });
+  });
 }
 
 addEventListener("popstate", () => {
@@ -199,6 +204,7 @@ function checkFirstScreen() {
   const { first, last } = grid.shown;
   if (last <= first && results.complete && results.count === 0) {
     firstScreenPending = false;
+    host.startMedia();
     return;
   }
   for (let i = first; i < last; i += 1) {
@@ -213,6 +219,7 @@ function checkFirstScreen() {
     requestAnimationFrame(() => {
       timings.firstScreenMs = performance.now();
       document.documentElement.dataset.firstScreen = String(Math.round(timings.firstScreenMs));
+      host.startMedia();
     });
   });
 }
@@ -434,6 +441,7 @@ function wireFilters() {
   document.getElementById("q").value = state.q;
   const q = $("q");
   const onText = () => {
+    host.startMedia(); // typing: thumbnails must not queue in front of the searches
     pendingKeys.push(performance.now());
     commit({ ...state, q: q.value, item: null }, { push: !typing });
     typing = true;
@@ -485,7 +493,6 @@ function init() {
   // The helper starts with the first request: ask first, build the page while it answers
   // (init runs to the end before any reply can be handled).
   const first = search();
-  host.warm();
   applyI18n();
   document.title = t("libTitle");
   $("size").value = String(cellSize());

@@ -263,3 +263,26 @@ describe("library.html", () => {
     assert.deepEqual([...preloaded].filter((f) => !seen.has(f)).map((f) => relative(root, f)), []);
   });
 });
+
+describe("starting the helper early", () => {
+  it("the first connection adopts the port boot.js opened, once", async () => {
+    const { adoptingRuntime } = await import("../../extension/library/host.js");
+    const opened = [];
+    const runtime = { connectNative: (name) => (opened.push(name), { fresh: true }), lastError: { message: "x" } };
+    const early = { early: true };
+    const boot = { port: early, disconnected: false };
+    const wrapped = adoptingRuntime(runtime, boot);
+    assert.equal(wrapped.connectNative("org.dsexport.host"), early);
+    assert.deepEqual(wrapped.connectNative("org.dsexport.host"), { fresh: true });
+    assert.deepEqual(opened, ["org.dsexport.host"]);
+    assert.equal(wrapped.lastError.message, "x");
+  });
+
+  it("a port the browser already closed (no helper) is not adopted: a new one reports why", async () => {
+    const { adoptingRuntime } = await import("../../extension/library/host.js");
+    const runtime = { connectNative: () => ({ fresh: true }) };
+    const wrapped = adoptingRuntime(runtime, { port: { early: true }, disconnected: true });
+    assert.deepEqual(wrapped.connectNative("org.dsexport.host"), { fresh: true });
+    assert.deepEqual(adoptingRuntime(runtime, undefined).connectNative("h"), { fresh: true });
+  });
+});

@@ -1,12 +1,13 @@
 // The Library page: every image the helper's catalog holds, searchable as you type, in a grid
-// that scrolls through 100,000 of them. Everything comes from the helper over one native port
-// (host.js); nothing here reads a file or a path itself.
+// that scrolls through 100,000 of them. Everything comes from the helper over native messaging
+// (host.js); nothing here reads a file or names a path, only catalog ids.
 import { api } from "../shared/browser.js";
 import { describeError } from "../shared/errors.js";
 import { applyI18n, t } from "../shared/i18n.js";
 import { MAX_BUNDLE, bundleIds, repairCatalog, wireSettings } from "./actions.js";
 import { Conversations } from "./conversations.js";
 import { Detail } from "./detail.js";
+import { FilterBar } from "./filters.js";
 import { formatCount } from "./format.js";
 import { VirtualGrid } from "./grid.js";
 import { LibraryHost } from "./host.js";
@@ -14,7 +15,6 @@ import { moveIndex } from "./layout.js";
 import { showError, toast } from "./notices.js";
 import { Results } from "./results.js";
 import { Selection, clickAction } from "./selection.js";
-import { FilterBar } from "./filters.js";
 import { hasFilters, parseState, queryFields, sameSearch, stateToSearch } from "./state.js";
 import { Thumbs } from "./thumbs.js";
 import { renderConversation, renderTile } from "./tiles.js";

@@ -19,6 +19,7 @@ import { hasFilters, parseState, queryFields, sameSearch, stateToSearch } from "
 import { Thumbs } from "./thumbs.js";
 import { renderConversation, renderTile } from "./tiles.js";
 
+performance.mark("library:modules-loaded");
 const $ = (id) => document.getElementById(id);
 const SIZE_KEY = "librarySize";
 const DEFAULT_CELL = 184;

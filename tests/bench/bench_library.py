@@ -300,7 +300,8 @@ class Session:
     #: Where the page's time goes, from its own marks (ms since navigation start).
     PHASES = """() => {
       const marks = performance.getEntriesByType('mark');
-      const at = (name) => marks.filter((m) => m.name === 'library:' + name).map((m) => m.startTime);
+      const at = (name) => marks.filter((m) => m.name === 'library:' + name)
+        .map((m) => m.startTime);
       const nav = performance.getEntriesByType('navigation')[0];
       return {
         parsed: nav.domInteractive,

@@ -88,9 +88,20 @@ def _env(home: Path) -> dict[str, str]:
     }
 
 
+def _texture(size: tuple[int, int], cells: int, rng: random.Random):
+    """Random colour blobs about size/cells wide: detail at every scale down to the thumbnail's."""
+    from PIL import Image
+
+    small = Image.frombytes("RGB", (cells, cells), rng.randbytes(cells * cells * 3))
+    return small.resize(size, Image.Resampling.BICUBIC)
+
+
 def _pictures(folder: Path, count: int, *, side: int = 1024) -> list[tuple[Path, str, int, int]]:
-    """``count`` AI-sized pictures (PNG, JPEG, WebP; 1024 px, noisy so they weigh what real ones
-    do): (path, format, width, height)."""
+    """``count`` AI-sized pictures (PNG, JPEG, WebP; 1024 px) with detail at every scale, so they
+    and their thumbnails weigh what real ones do (a PNG ~1.8 MB, a 256 px thumbnail ~11 KB):
+    (path, format, width, height)."""
+    from PIL import Image
+
     from library_seed import _picture
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -99,7 +110,9 @@ def _pictures(folder: Path, count: int, *, side: int = 1024) -> list[tuple[Path,
     for n in range(count):
         shape = [(side, side), (side, side * 4 // 3), (side * 4 // 3, side)][n % 3]
         im = _picture(rng.randint(0, 359), shape, n)
-        noise = im.effect_spread(3)
+        blobs = Image.blend(_texture(shape, 96, rng), _texture(shape, 24, rng), 0.5)
+        grain = Image.frombytes("RGB", shape, rng.randbytes(shape[0] * shape[1] * 3))
+        noise = Image.blend(Image.blend(im, blobs, 0.45), grain, 0.06)
         fmt = ("png", "jpeg", "webp")[n % 3]
         path = folder / f"src-{n:04d}.{'jpg' if fmt == 'jpeg' else fmt}"
         params = {"png": {}, "jpeg": {"quality": 90}, "webp": {"quality": 90}}[fmt]
@@ -453,6 +466,12 @@ def bench_size(pw, exe: str, entries: int, sources, rounds: int, keep: Path | No
             "library": library,
             "options": options,
             "phases": {k: statistics.median(ph[k] for ph in phases) for k in phases[0]},
+            "sources": len(sources),
+            "source_kb": (
+                min(p.stat().st_size for p, *_ in sources) // 1024,
+                max(p.stat().st_size for p, *_ in sources) // 1024,
+            ),
+            "thumb_kb": _thumb_kb(root / "home"),
             "typed": typed,
             "memory": mem,
             "load": loads,
@@ -467,13 +486,20 @@ def bench_size(pw, exe: str, entries: int, sources, rounds: int, keep: Path | No
             shutil.rmtree(root, ignore_errors=True)
 
 
+def _thumb_kb(home: Path) -> float:
+    files = list((home / ".cache" / "dsexport" / "thumbnails").rglob("*.thumb"))
+    return sum(f.stat().st_size for f in files) / max(1, len(files)) / 1024
+
+
 def render(sizes: list[dict], thumbs: dict) -> str:
     lines = [
         f"Measured by `python tests/bench/bench_library.py` on {machine()}, headless Chromium with "
         "the real extension and host; other engineers' test runs shared the machine, so the load "
         "average is given beside each part. Each catalog is built through the catalog API, every "
-        "entry a hard link of one of 240 real 1024-px PNG/JPEG/WebP pictures (150-900 KB), so the "
-        "host reads and makes thumbnails of real files.",
+        f"entry a hard link of one of {sizes[0]['sources']} real 1024-px PNG, JPEG and WebP "
+        f"pictures ({sizes[0]['source_kb'][0]:,}-{sizes[0]['source_kb'][1]:,} KB; their 256 px "
+        f"thumbnails {sizes[0]['thumb_kb']:.0f} KB on average), so the host reads and makes "
+        "thumbnails of files that weigh what AI images do.",
         "",
         "**Page open → first screen of thumbnails (cached)**: a new tab on `library.html` until "
         "every tile on screen shows its decoded thumbnail (the page's own mark, from navigation "

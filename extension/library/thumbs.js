@@ -5,9 +5,10 @@
 // browser runs no script and loads nothing else.
 import { base64ToBytes } from "./format.js";
 
-/** Ids per request: a reply holds only about 120 KB of thumbnails, so small requests are sent
- * together and answered one after the other, instead of one large request asked again and again. */
-const BATCH = 8;
+/** Ids per request, by thumbnail size: a reply holds about 120 KB of thumbnails (a 256 px one is
+ * ~15 KB as base64, a 512 px one ~50 KB), so small requests are sent together and answered one
+ * after the other, instead of one large request asked again and again for what did not fit. */
+const BATCH = { 256: 6, 512: 2 };
 const RETRY_MS = 150;
 /** Thumbnail bytes kept in the page (least recently shown out first): a few screens of the
  * largest tiles, whatever the size of the library. */
@@ -70,7 +71,8 @@ export class Thumbs {
 
   #fetch() {
     const todo = this.#wanted.filter((entry) => !this.#inFlight.has(entry.id) && !this.#cache.has(this.#key(entry.id)));
-    for (let i = 0; i < todo.length; i += BATCH) this.#request(todo.slice(i, i + BATCH));
+    const batch = BATCH[this.size] ?? 2;
+    for (let i = 0; i < todo.length; i += batch) this.#request(todo.slice(i, i + batch));
   }
 
   async #request(entries) {

@@ -9,6 +9,10 @@ apt_packages=()
 command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || apt_packages+=(firefox-esr)
 command -v exiftool >/dev/null || apt_packages+=(libimage-exiftool-perl)
+# Readers the interop tests run: exiv2 (the library under digiKam, gThumb, Shotwell) and the
+# Adobe XMP SDK as Debian ships it (libexempi, used through python-xmp-toolkit).
+command -v exiv2 >/dev/null || apt_packages+=(exiv2)
+ldconfig -p 2>/dev/null | grep -q 'libexempi\.so' || apt_packages+=(libexempi8)
 command -v openssl >/dev/null || apt_packages+=(openssl)
 command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
 command -v jq >/dev/null || apt_packages+=(jq)                # README/--help examples pipe into jq

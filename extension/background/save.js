@@ -8,7 +8,7 @@ import { cleanHttpUrl, isTabId, metadataFor, validateSaveOptions, validateScan }
 import { showCount } from "./badge.js";
 import { dirName, findImageByUrl, urlsOf } from "./match.js";
 import { NativeSession, sendImage } from "./native.js";
-import { fetchImageBytes, scanTab as adapterScanTab } from "./scan.js";
+import { diagramMime, fetchImageBytes, scanTab as adapterScanTab } from "./scan.js";
 import { STAGE_AHEAD, canStage, loadSavePromptSeen, releaseStaged, savePromptSeen, stageDownload, stagingAvailable, stagingBusy, sweepStaged } from "./staging.js";
 import { KEYS, getSession, rememberHostConfig, setSession } from "./state.js";
 
@@ -90,10 +90,10 @@ function asBytes(value) {
   return null;
 }
 
-async function readBytes(tabId, item) {
+async function readBytes(tabId, item, format) {
   let value;
   try {
-    value = await fetchImageBytes(tabId, item);
+    value = await fetchImageBytes(tabId, item, { format });
   } catch (err) {
     if (err instanceof DsExtError) throw err;
     throw new DsExtError("fetch_failed", String(err?.message ?? err));
@@ -167,10 +167,10 @@ async function saveItems(tabId, items, conversation, options, failedBefore, tab,
   let stopped = null;
 
   const readAndSend = async (item, request) => {
-    const bytes = await readBytes(tabId, item);
+    const bytes = await readBytes(tabId, item, options.format);
     return sendImage(live(), bytes, {
       ...request,
-      mime: item.kind === "diagram" ? "image/svg+xml" : dataUrlMime(item.src),
+      mime: item.kind === "diagram" ? diagramMime(options.format) : dataUrlMime(item.src),
       limits: ping.limits ?? {},
       onBytes: (sent, all) => emitProgress(tabId, done, total, item.id, all ? sent / all : 0),
     });
@@ -377,7 +377,8 @@ export async function lastSummary(tabId) {
 /**
  * saveTab(tabId, {ids?, format?, quality?, zip?, source?})
  *   → {total, saved: [{id, path, duplicate}], duplicates, failed: [{id, code, message}], folder,
- *      zip?: {path, count, bytes, skipped} | {error}}   (zip only when asked for)
+ *      zip?: {path, count, bytes, skipped} | {error},   (zip only when asked for)
+ *      unmountedTurns?: [turn index]}   (turns the page sweep could not mount and read)
  * Emits {type: "dsexport:progress", tabId, done, total, current} as it goes.
  */
 export async function saveTab(tabId, rawOptions = {}) {
@@ -400,6 +401,8 @@ export async function saveTab(tabId, rawOptions = {}) {
       }
     }
     const summary = await saveItems(tabId, items, scan.conversation, options, failed, tab, host);
+    // Turns the sweep could not mount and read: what they hold is not in this save, and says so.
+    if (scan.unmountedTurns?.length) summary.unmountedTurns = scan.unmountedTurns;
     await rememberSummary(tabId, summary);
     return summary;
   } finally {

@@ -5,19 +5,30 @@
 //   save.js validates it. Injects the content script (and the MAIN-world page bridge) when the tab
 //   has none, e.g. a tab opened before the extension was installed or reloaded. `complete: true`
 //   scans again with a sweep (scrolls, then restores the position) when the first scan lists
-//   pendingDiagramTurns; without it the page is never scrolled.
-// fetchImageBytes(tabId, item) -> Uint8Array of the original bytes, never re-encoded:
-//   diagram   -> the item's SVG markup as UTF-8 (namespaced, as the adapter serialised it);
+//   pendingDiagramTurns (charts the page's data names but only the DOM renders) or, without the
+//   page's data, says layout shows unmounted rows (sweepAdvised); without it the page is never
+//   scrolled. A sweep runs over a port and its progress is broadcast as the popup's progress
+//   message with phase "sweep"; its result lists unmountedTurns, the turns it could not read.
+// fetchImageBytes(tabId, item, {format?}) -> Uint8Array of the original bytes, never re-encoded:
+//   diagram   -> the item's SVG markup as UTF-8 (namespaced, as the adapter serialised it), or
+//                drawn to PNG when the save asks for a raster format (svg-render.js);
 //   data:     -> decoded here;
 //   blob:, and same-origin (credentialed) URLs -> read inside the page (scripting, MAIN world),
 //             because only the page can resolve its own blob: URLs and send its cookies/token;
 //   others    -> fetched here with the extension's host permission (page CORS does not apply),
 //             falling back to the page context; an upload's raw original (ty=r) falls back to the
 //             large preview (ty=p) when the raw one cannot be had (deepseek-page.md §6.2).
+// Credentials: DeepSeek's own hosts are read with the session's cookies. Any other host is read
+// without them first, in the background and in the page alike: a public host answering
+// `Access-Control-Allow-Origin: *` refuses a credentialed cross-origin read (Fetch standard, CORS
+// check), and where we hold no host permission that is the only answer we get. Only when the
+// anonymous read fails (an error, a 401/403, a verification page) is it tried with credentials.
 
 import { QUIRKS } from "../content/selectors.js";
 import { uploadFileId, uploadUrlWithTy } from "../content/items.js";
 import { DsExtError } from "../shared/errors.js";
+import { PROGRESS } from "../shared/messages.js";
+import { RASTER_FORMATS, renderSvgToPng } from "./svg-render.js";
 
 /** Largest original we read (a 100 MB upload limit exists, but chat images are far smaller). */
 export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
@@ -40,18 +51,56 @@ export async function scanTab(tabId, options = {}) {
   const ping = await trySend(tabId, { type: "dsexport:ping" });
   if (ping === undefined) await injectContentScripts(tabId);
   else if (ping?.ok && ping.result?.bridgeReady === false) await injectBridge(tabId);
-  const sweep = options.sweep === true;
-  const result = unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep }));
-  // Diagrams exist only as rendered SVG in mounted turns; the page's data names the turns that
+  if (options.sweep === true) return sweepScan(tabId);
+  const result = unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep: false }));
+  // Charts exist only as rendered SVG in mounted turns; the page's data names the turns that
   // have one. Only a caller that asked for completeness (a save) may scroll the user's page.
-  if (options.complete === true && !sweep && hasPendingDiagrams(result)) {
-    return unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep: true }));
-  }
+  if (options.complete === true && needsSweep(result)) return sweepScan(tabId);
   return result;
 }
 
-function hasPendingDiagrams(result) {
-  return Array.isArray(result?.pendingDiagramTurns) && result.pendingDiagramTurns.length > 0;
+function needsSweep(result) {
+  return (Array.isArray(result?.pendingDiagramTurns) && result.pendingDiagramTurns.length > 0) || result?.sweepAdvised === true;
+}
+
+/**
+ * A scan with a sweep, over a port so the content script can report progress while it scrolls
+ * (each step keeps a Chromium service worker awake, too). Progress goes out as the popup's
+ * progress message: {type: PROGRESS, tabId, phase: "sweep", done, total}.
+ */
+async function sweepScan(tabId) {
+  const tabs = browserApi().tabs;
+  if (typeof tabs.connect !== "function") return unwrap(await trySend(tabId, { type: SCAN_MESSAGE, sweep: true }));
+  const reply = await new Promise((resolve, reject) => {
+    let port;
+    try {
+      port = tabs.connect(tabId, { name: "dsexport:sweep" });
+    } catch (err) {
+      reject(new DsExtError("page_unreachable", String(err?.message ?? err)));
+      return;
+    }
+    let settled = false;
+    port.onMessage.addListener((message) => {
+      if (message?.type === "progress") {
+        broadcastProgress(tabId, message);
+      } else if (message?.type === "result") {
+        settled = true;
+        resolve(message.reply);
+        port.disconnect();
+      }
+    });
+    port.onDisconnect.addListener(() => {
+      if (!settled) reject(new DsExtError("page_unreachable", "the page closed while it was being read"));
+    });
+    port.postMessage({ type: SCAN_MESSAGE, sweep: true });
+  });
+  return unwrap(reply);
+}
+
+function broadcastProgress(tabId, { done, total }) {
+  const count = (value) => (Number.isSafeInteger(value) && value >= 0 ? value : 0);
+  // Nobody may be listening (popup closed); the sweep goes on.
+  Promise.resolve(browserApi().runtime.sendMessage({ type: PROGRESS, tabId, phase: "sweep", done: count(done), total: count(total), current: null, fraction: 0 })).catch(() => {});
 }
 
 /** The reply, or undefined when no content script listens in the tab. */
@@ -109,10 +158,14 @@ export async function injectContentScripts(tabId) {
 
 // ------------------------------------------------------------------ bytes
 
-/** The original bytes of `item` (an ImageItem from scanTab). Throws DsExtError("fetch_failed"). */
-export async function fetchImageBytes(tabId, item) {
+/**
+ * The original bytes of `item` (an ImageItem from scanTab). Throws DsExtError("fetch_failed").
+ * `options.format`: the save's output format; a diagram saved as a raster format is drawn to PNG
+ * here (svg-render.js), since the helper converts raster images but cannot draw SVG.
+ */
+export async function fetchImageBytes(tabId, item, options = {}) {
   if (!item || typeof item !== "object") throw new DsExtError("bad_request", "no image given");
-  if (item.kind === "diagram") return svgBytes(item.svg);
+  if (item.kind === "diagram") return drawsAsPng(item, options.format) ? renderSvgToPng(item.svg) : svgBytes(item.svg);
   const src = typeof item.src === "string" ? item.src : "";
   if (src.startsWith("data:")) return decodeDataUrl(src);
   if (src.startsWith("blob:")) return readInPage(tabId, src);
@@ -137,6 +190,15 @@ export async function fetchImageBytes(tabId, item) {
     }
   }
   throw new DsExtError("fetch_failed", errors.join("; ") || "the image could not be read");
+}
+
+function drawsAsPng(item, format) {
+  return item?.kind === "diagram" && RASTER_FORMATS.includes(format);
+}
+
+/** The MIME type of what fetchImageBytes returns for a diagram saved in `format`. */
+export function diagramMime(format) {
+  return RASTER_FORMATS.includes(format) ? "image/png" : "image/svg+xml";
 }
 
 /** The URLs to try in order: the item's own, then (uploads) the large preview after the raw original. */
@@ -190,16 +252,45 @@ export function decodeDataUrl(src) {
   return new TextEncoder().encode(text);
 }
 
+/**
+ * The credentials modes to read `href` with, in order: ["include"] for DeepSeek's own hosts,
+ * ["omit", "include"] for every other host (see the header).
+ */
+export function credentialModes(href) {
+  let host = "";
+  try {
+    host = new URL(href).hostname;
+  } catch {
+    return ["omit"];
+  }
+  return QUIRKS.ownHosts.some((re) => re.test(host)) ? ["include"] : ["omit", "include"];
+}
+
 async function fetchInBackground(_tabId, href) {
+  const errors = [];
+  for (const credentials of credentialModes(href)) {
+    try {
+      return await fetchOnce(href, credentials);
+    } catch (err) {
+      if (err instanceof TooLarge) throw err;
+      errors.push(credentials === "omit" ? String(err.message) : `with credentials: ${String(err.message)}`);
+    }
+  }
+  throw new Error(errors.join("; "));
+}
+
+class TooLarge extends Error {}
+
+async function fetchOnce(href, credentials) {
   let response;
   try {
-    response = await fetch(href, { credentials: "include", redirect: "follow", cache: "default" });
+    response = await fetch(href, { credentials, redirect: "follow", cache: "default" });
   } catch (err) {
     throw new Error(`background fetch of ${shortUrl(href)} failed: ${String(err?.message ?? err)}`);
   }
   if (!response.ok) throw new Error(`${shortUrl(href)} answered HTTP ${response.status}`);
   const length = Number(response.headers.get("content-length"));
-  if (Number.isFinite(length) && length > MAX_IMAGE_BYTES) throw new Error(`${shortUrl(href)} is larger than ${MAX_IMAGE_BYTES} bytes`);
+  if (Number.isFinite(length) && length > MAX_IMAGE_BYTES) throw new TooLarge(`${shortUrl(href)} is larger than ${MAX_IMAGE_BYTES} bytes`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   return checkedImageBytes(bytes, response.headers.get("content-type"), href);
 }
@@ -227,7 +318,7 @@ async function readInPage(tabId, href) {
     target: { tabId },
     world: "MAIN",
     func: pageRead,
-    args: [href, MAX_IMAGE_BYTES, QUIRKS.filePreviewPath],
+    args: [href, MAX_IMAGE_BYTES, QUIRKS.filePreviewPath, credentialModes(href)],
   });
   const result = injection?.result;
   if (!result || typeof result !== "object") throw new Error(`the page could not read ${shortUrl(href)}`);
@@ -245,12 +336,17 @@ async function readInPage(tabId, href) {
   return checkedImageBytes(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)), result.type, href);
 }
 
-/** Runs in the page. Keep it free of outside references: it is serialised by executeScript. */
-export async function pageRead(href, maxBytes, previewPath) {
+/**
+ * Runs in the page. Keep it free of outside references: it is serialised by executeScript.
+ * `modes`: credentials modes to try in order (credentialModes); the page's own origin is always
+ * read with its cookies.
+ */
+export async function pageRead(href, maxBytes, previewPath, modes = ["include"]) {
   try {
     const url = new URL(href, location.href);
-    const init = { credentials: "include" };
-    if (url.origin === location.origin && url.pathname === previewPath) {
+    const sameOrigin = url.origin === location.origin;
+    const headers = {};
+    if (sameOrigin && url.pathname === previewPath) {
       let token = null;
       try {
         const stored = JSON.parse(localStorage.getItem("userToken") || "null");
@@ -258,10 +354,26 @@ export async function pageRead(href, maxBytes, previewPath) {
       } catch {
         token = null;
       }
-      if (typeof token === "string" && token) init.headers = { authorization: `Bearer ${token}` };
+      if (typeof token === "string" && token) headers.authorization = `Bearer ${token}`;
     }
-    const response = await fetch(url.href, init);
-    if (!response.ok) return { error: `HTTP ${response.status}` };
+    const tries = sameOrigin ? ["include"] : Array.isArray(modes) && modes.length > 0 ? modes : ["omit"];
+    let response = null;
+    let failure = null;
+    for (const credentials of tries) {
+      try {
+        response = await fetch(url.href, { credentials, headers });
+      } catch (err) {
+        failure = String((err && err.message) || err);
+        response = null;
+        continue;
+      }
+      // An anonymous read answered by a web page (a verification challenge) may pass with cookies.
+      const html = /text\/html/i.test(response.headers.get("content-type") || "");
+      if (response.ok && !(html && credentials === "omit" && tries.length > 1)) break;
+      failure = response.ok ? "a web page instead of an image" : `HTTP ${response.status}`;
+      response = null;
+    }
+    if (!response) return { error: failure || "not readable" };
     const type = response.headers.get("content-type") || "";
     if (type.includes("json") && url.pathname === previewPath) {
       const json = await response.json();

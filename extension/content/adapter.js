@@ -5,8 +5,10 @@
 // rules below are structural ("the last .ds-markdown outside the reasoning block"), so they keep
 // working when DeepSeek renames its hashed classes.
 //
-// Public: conversationIdentity, findListRoot, findScrollContainer, findTurns, findImages, readDom,
-// scanPage, pendingDiagramTurns, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION.
+// Public: conversationIdentity, findListRoot, listRootCandidates, findScrollContainer, findTurns,
+// findImages, readDom, scanPage, pendingDiagramTurns, historyFor, mountedView, hasUnmountedRows,
+// codeLanguage, selfCheck, diagnostics, serializeSvg, SELECTORS_VERSION; and sweepList (sweep.js),
+// so the content entry loads the adapter's modules with one import.
 
 import { SELECTORS, SELECTORS_VERSION, QUIRKS, queryAll, queryOne, queryUnion, matchesAny, closestAny, selectorCounts } from "./selectors.js";
 import { parseGeneratorUrl } from "./generators.js";
@@ -21,13 +23,13 @@ import {
   buildImageItem,
   canonicalKey,
 } from "./items.js";
-import { parseHistory, mergeReadings } from "./api-data.js";
+import { parseHistory, mergeReadings, alignTurns } from "./api-data.js";
+import { sanitizeSvg, svgFromCode, svgTextSize } from "./svg.js";
 
 export { SELECTORS_VERSION } from "./selectors.js";
+export { sweepList } from "./sweep.js";
 
 const FILE_NAME = /^[^/\\\n]{1,200}\.[A-Za-z0-9]{1,10}$/;
-const SVG_NS = "http://www.w3.org/2000/svg";
-const XLINK_NS = "http://www.w3.org/1999/xlink";
 
 // ---------------------------------------------------------------- identity
 
@@ -93,11 +95,16 @@ function firstTextLine(el) {
 // ---------------------------------------------------------------- rows and turns
 
 /**
- * The element holding the mounted message rows: `.ds-virtual-list-visible-items`, else the nearest
- * common ancestor of the answers' `.ds-markdown` nodes outside the sidebar (§11.1.3).
+ * The element holding the mounted message rows, chosen by what it holds, never by document order:
+ * the live page has a second `.ds-virtual-list` (a fixed strip at the right edge whose rows are
+ * plain divs without row keys or `ds-*` classes, §13), and which comes first is not known. Every
+ * candidate (`.ds-virtual-list-visible-items` and its fallbacks) is scored by its keyed rows that
+ * hold a message, then by messages and markdown inside, then by keyed rows; one holding none of
+ * these is never the conversation. Without a candidate: the nearest common ancestor of the
+ * answers' `.ds-markdown` nodes outside the sidebar (§11.1.3).
  */
 export function findListRoot(document) {
-  const root = queryOne(document, "listRoot");
+  const root = listRootCandidates(document)[0]?.root ?? null;
   if (root) return root;
   const answers = queryAll(document, "markdown").filter((el) => !closestAny(el, "sidebar"));
   if (answers.length === 0) return null;
@@ -108,6 +115,26 @@ export function findListRoot(document) {
     for (let i = 0; i < 3 && ancestor?.parentElement; i++) ancestor = ancestor.parentElement;
   }
   return ancestor;
+}
+
+/**
+ * Every list-root candidate that holds conversation content, best first:
+ * [{ root, keyedMessages, messages, keyed }]. Candidates inside the sidebar or another candidate
+ * are left out.
+ */
+export function listRootCandidates(document) {
+  const found = queryUnion(document, "listRoot").filter((el) => !closestAny(el, "sidebar"));
+  const scored = [];
+  for (const root of found) {
+    if (found.some((other) => other !== root && other.contains(root))) continue;
+    const rows = queryAll(root, "row").filter((row) => !closestAny(row.parentElement, "row", root));
+    const keyedMessages = rows.filter((row) => matchesAny(row, "message") || queryOne(row, "message") || queryOne(row, "markdown")).length;
+    const messages = queryAll(root, "message").length + queryAll(root, "markdown").length;
+    // The right-edge strip's rows have no key, no message and no markdown.
+    if (keyedMessages === 0 && messages === 0 && rows.length === 0) continue;
+    scored.push({ root, keyedMessages, messages, keyed: rows.length });
+  }
+  return scored.sort((a, b) => b.keyedMessages - a.keyedMessages || b.messages - a.messages || b.keyed - a.keyed);
 }
 
 /**
@@ -146,14 +173,16 @@ function readRows(root) {
 }
 
 /**
- * Assign turn indices. Row keys are 1-based ordinals on every page we have seen (the sketch, the
- * demo), so when the mounted keys are consecutive positive integers, index = key - 1 even if the
- * list is scrolled. The reference reports keys may be signed (§2): then DOM order is all we have,
- * and scanPage re-indexes from the API data.
+ * Assign turn indices. Row keys are message ids on the live page (§13): positive and increasing on
+ * a loaded history, skipping the ids of an edited branch. So when the mounted keys are positive
+ * integers increasing in DOM order, index = key - 1, whatever the scroll position: stable, in
+ * order, and equal to the turn's position until a prompt was edited (scanPage re-indexes from the
+ * page's data when it has it). Otherwise (a negative key: a row still being generated) DOM order
+ * is all there is.
  */
 function assignIndices(rows) {
   const keys = rows.map((r) => (r.key !== null && /^\d{1,9}$/.test(r.key) ? Number(r.key) : Number.NaN));
-  const ordinal = keys.length > 0 && keys.every((k, i) => k > 0 && (i === 0 || k === keys[i - 1] + 1));
+  const ordinal = keys.length > 0 && keys.every((k, i) => k > 0 && (i === 0 || k > keys[i - 1]));
   for (const [i, row] of rows.entries()) row.index = ordinal ? keys[i] - 1 : i;
   return ordinal;
 }
@@ -241,7 +270,7 @@ function readRowsAndImages(root, baseUrl) {
     const seen = new Set();
     for (const raw of found) {
       raw.turnIndex = row.index;
-      const key = `${raw.kind}|${canonicalKey(raw.kind, raw.src, raw.svg)}`;
+      const key = `${raw.kind}|${canonicalKey(raw.kind, raw.src, raw.svg, raw.block)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       if (raw.fileId) turn.fileIds.push(raw.fileId);
@@ -317,10 +346,7 @@ function answerImages(row, baseUrl) {
     if (!generator) continue;
     raws.push({ kind: "generated", src: href, thumb: href, alt: link.textContent, generator });
   }
-  for (const svg of Array.from(answer.querySelectorAll("svg"))) {
-    const raw = diagramOf(svg, answer);
-    if (raw) raws.push(raw);
-  }
+  raws.push(...answerDiagrams(answer));
   return attachParameters(raws, params);
 }
 
@@ -376,15 +402,89 @@ function declaredSize(img) {
   return size;
 }
 
-// ---------------------------------------------------------------- diagrams
+// ---------------------------------------------------------------- diagrams and SVG code
+
+/**
+ * Diagrams in an answer, at most one per code block: a rendered chart (Mermaid and the like), or
+ * an SVG drawing written as code (an svg / xml / html block holding one <svg> document), plus
+ * sized inline SVG outside code blocks. Each carries `block`, its code block's position among
+ * the answer's code blocks, so that a remount (which re-renders the chart with new ids) gives
+ * the same slot, and the page's data can name the chart's source (api-data.js).
+ */
+function answerDiagrams(answer) {
+  const blocks = queryAll(answer, "codeBlock").filter((block) => !closestAny(block.parentElement, "codeBlock", answer) && !closestAny(block, "think", answer));
+  const raws = [];
+  for (const [index, block] of blocks.entries()) {
+    const lang = codeLanguage(block);
+    const pre = block.querySelector("pre");
+    const code = pre ? codeText(pre) : null;
+    const drawn = code !== null ? svgFromCode(lang ?? "", code) : null;
+    if (drawn !== null) {
+      const cleaned = sanitizeSvg(drawn, { DOMParser: parserFor(answer), html: !["svg", "xml"].includes(lang) });
+      if (cleaned.svg) raws.push({ kind: "diagram", svg: cleaned.svg, lang, source: drawn, block: index, ...svgTextSize(cleaned.svg) });
+      continue;
+    }
+    // A rendered chart: the largest qualifying SVG of the block (the others are its icons).
+    const charts = Array.from(block.querySelectorAll("svg"))
+      .map((svg) => diagramOf(svg, answer, lang, true))
+      .filter(Boolean)
+      .sort((a, b) => (b.width ?? 0) * (b.height ?? 0) - (a.width ?? 0) * (a.height ?? 0));
+    if (charts.length > 0) raws.push({ ...charts[0], block: index });
+  }
+  for (const svg of Array.from(answer.querySelectorAll("svg"))) {
+    if (closestAny(svg, "codeBlock", answer)) continue;
+    const raw = diagramOf(svg, answer, null, false);
+    if (raw) raws.push(raw);
+  }
+  return raws;
+}
+
+/**
+ * A code block's language: the `.md-code-block-infostring` label where it exists, else the
+ * banner's first leaf that reads like a language name and is not a control (the live page puts
+ * the language in a plain span and the "Diagram / Code" tabs, Copy and Download beside it, §13).
+ */
+export function codeLanguage(block) {
+  const label = queryOne(block, "codeLang");
+  const fromLabel = label ? clipText(label.textContent, 32)?.toLowerCase() ?? null : null;
+  if (fromLabel) return fromLabel;
+  const banner = queryOne(block, "codeBanner");
+  if (!banner) return null;
+  for (const el of [banner, ...Array.from(banner.querySelectorAll("*"))]) {
+    if (el.children.length > 0 || closestAny(el, "uiChrome", block)) continue;
+    const text = clipText(el.textContent, 32)?.toLowerCase() ?? null;
+    if (text && LANGUAGE_NAME.test(text) && !CONTROL_WORDS.has(text)) return text;
+  }
+  return null;
+}
+
+const LANGUAGE_NAME = /^[a-z][a-z0-9+#._-]{0,23}$/;
+/** Banner labels that are controls, in the languages DeepSeek's UI speaks. */
+const CONTROL_WORDS = new Set(["copy", "download", "run", "diagram", "code", "chart", "preview", "edit", "expand", "collapse", "copied"]);
+
+/**
+ * The text of a code block's <pre>. The live page renders one <span> per line (Hiweny §9.3);
+ * where the spans are not separated by newlines their texts are joined with one, so an SVG
+ * attribute list that spans lines stays well-formed.
+ */
+function codeText(pre) {
+  let container = pre;
+  if (pre.children.length === 1 && pre.children[0].tagName?.toLowerCase() === "code") container = pre.children[0];
+  const children = Array.from(container.childNodes ?? []);
+  const spans = children.filter((node) => node.nodeType === 1);
+  const lineSpans = spans.length > 1 && spans.every((el) => el.tagName?.toLowerCase() === "span") && !children.some((node) => node.nodeType === 3 && node.textContent.includes("\n")) && !spans.some((el) => el.textContent.includes("\n"));
+  const text = lineSpans ? spans.map((el) => el.textContent).join("\n") : container.textContent;
+  return typeof text === "string" && text.length <= LIMITS.svg ? text : null;
+}
+
+function parserFor(node) {
+  return globalThis.DOMParser ?? (node.ownerDocument ?? node).defaultView?.DOMParser;
+}
 
 /** A Mermaid/inline SVG diagram in an answer, or null for icons, KaTeX and decorations. */
-function diagramOf(svg, answer) {
+function diagramOf(svg, answer, lang, inBlock) {
   if (svg.parentElement?.closest?.("svg")) return null;
   if (isDecoration(svg, answer)) return null;
-  const block = closestAny(svg, "codeBlock", answer);
-  const langEl = block ? queryOne(block, "codeLang") : null;
-  const lang = langEl ? clipText(langEl.textContent, 32)?.toLowerCase() ?? null : null;
   const { width, height } = svgSize(svg);
   const known = width !== null && height !== null;
   // Both sides small is an icon; a left-to-right flowchart may be wide and only 60 px tall.
@@ -396,13 +496,13 @@ function diagramOf(svg, answer) {
     /mermaid/i.test(svg.getAttribute("class") ?? "");
   const isDiagramBlock = lang !== null && QUIRKS.diagramLanguages.includes(lang);
   // Outside Mermaid, only a sized SVG counts: code-block decorations are unsized or 16 px.
-  if (!isMermaid && !(known && (isDiagramBlock || !block))) return null;
+  if (!isMermaid && !(known && (isDiagramBlock || !inBlock))) return null;
   const markup = serializeSvg(svg);
   if (!markup) return null;
   return { kind: "diagram", svg: markup, lang: lang ?? (isMermaid ? "mermaid" : null), width, height };
 }
 
-/** Width and height from the viewBox, else numeric attributes, else inline max-width; null if unknown. */
+/** Width and height from the viewBox, else numeric attributes; null if unknown. */
 function svgSize(svg) {
   const box = (svg.getAttribute("viewBox") ?? "").trim().split(/[\s,]+/).map(Number);
   if (box.length === 4 && box.every(Number.isFinite) && box[2] > 0 && box[3] > 0) {
@@ -415,38 +515,96 @@ function svgSize(svg) {
 }
 
 /**
- * Standalone SVG markup for `svg`: namespaces declared, scripts and event handlers removed (the
- * file is data, never code), capped at LIMITS.svg. Returns null when too large.
+ * Standalone SVG markup for a rendered chart in the page: serialised, then parsed again as XML and
+ * cleaned (svg.js: no scripts, handlers or outside references; a Mermaid chart keeps its HTML
+ * labels as text) with its generated ids renamed in document order, so every render of one chart
+ * gives the same markup. Null when it cannot be parsed or is larger than LIMITS.svg.
  */
 export function serializeSvg(svg) {
-  const clone = svg.cloneNode(true);
-  for (const el of Array.from(clone.querySelectorAll("script"))) el.remove();
-  for (const el of [clone, ...Array.from(clone.querySelectorAll("*"))]) {
-    for (const attr of Array.from(el.attributes ?? [])) {
-      const name = attr.name.toLowerCase();
-      const value = (attr.value ?? "").trim().toLowerCase();
-      if (name.startsWith("on") || ((name === "href" || name === "xlink:href") && value.startsWith("javascript:"))) {
-        el.removeAttribute(attr.name);
-      }
-    }
-  }
-  let markup;
+  let markup = null;
   const Serializer = globalThis.XMLSerializer;
   if (typeof Serializer === "function") {
     try {
-      markup = new Serializer().serializeToString(clone);
+      markup = new Serializer().serializeToString(svg);
     } catch {
       markup = null;
     }
   }
-  markup ??= clone.outerHTML;
-  if (typeof markup !== "string") return null;
-  const open = markup.slice(0, markup.indexOf(">") + 1);
-  if (!/\sxmlns=/.test(open)) markup = markup.replace(/^<svg\b/, `<svg xmlns="${SVG_NS}"`);
-  if (/\sxlink:/.test(markup) && !/\sxmlns:xlink=/.test(markup.slice(0, markup.indexOf(">") + 1))) {
-    markup = markup.replace(/^<svg\b/, `<svg xmlns:xlink="${XLINK_NS}"`);
+  markup ??= svg.outerHTML;
+  if (typeof markup !== "string" || markup.length > LIMITS.svg) return null;
+  const cleaned = sanitizeSvg(markup, { DOMParser: parserFor(svg), keepForeignObject: true, normaliseIds: true, maxChars: LIMITS.svg });
+  return cleaned.svg ?? null;
+}
+
+// ---------------------------------------------------------------- the mounted window (for the sweep)
+
+/**
+ * The page's data read for this page, or null: parseHistory with the page's origin, id and parser.
+ * The sweep parses once and asks mountedView many times.
+ */
+export function historyFor(document, location, history) {
+  if (!history) return null;
+  const conversationId = conversationIdentity(location, null).id;
+  const api = parseHistory(history, { base: location?.origin, conversationId, DOMParser: parserFor(document) });
+  return api.ok ? api : null;
+}
+
+/**
+ * What the virtual list has mounted right now, for sweep.js:
+ * { turns: [turn index or null per mounted row], rowsTop, rowsBottom, viewTop, viewBottom,
+ *   contentTop, contentBottom } in viewport pixels (null without layout). Turn indices are the
+ * page's data's (`api`, from historyFor) when given, else row-key ordinals when the keys are
+ * consecutive, else null.
+ */
+export function mountedView(document, location, api = null) {
+  const rows = readRows(document);
+  const ordinal = assignIndices(rows);
+  let turns;
+  if (api) {
+    const domTurns = rows.map((row) => ({ ...turnRecord(row), key: row.key, position: row.position }));
+    const mapping = alignTurns(domTurns, api.turns);
+    turns = rows.map((row) => mapping.get(row.index) ?? null);
+  } else {
+    turns = rows.map((row) => (ordinal ? row.index : null));
   }
-  return markup.length <= LIMITS.svg ? markup : null;
+  const view = { turns, rowsTop: null, rowsBottom: null, viewTop: null, viewBottom: null, contentTop: null, contentBottom: null };
+  const boxes = rows.map((row) => rectOf(row.row)).filter((box) => box && box.bottom > box.top);
+  if (boxes.length > 0) {
+    view.rowsTop = Math.min(...boxes.map((box) => box.top));
+    view.rowsBottom = Math.max(...boxes.map((box) => box.bottom));
+  }
+  const scroller = findScrollContainer(document);
+  const frame = scroller ? rectOf(scroller) : null;
+  const windowHeight = Number(document.defaultView?.innerHeight);
+  if (frame && frame.bottom > frame.top) {
+    view.viewTop = Math.max(frame.top, 0);
+    view.viewBottom = Number.isFinite(windowHeight) && windowHeight > 0 ? Math.min(frame.bottom, windowHeight) : frame.bottom;
+  }
+  const root = findListRoot(document);
+  const content = root?.parentElement ? rectOf(root.parentElement) : null;
+  if (content && content.bottom > content.top) [view.contentTop, view.contentBottom] = [content.top, content.bottom];
+  return view;
+}
+
+function rectOf(el) {
+  try {
+    const box = el.getBoundingClientRect?.();
+    return box && [box.top, box.bottom].every(Number.isFinite) ? { top: box.top, bottom: box.bottom } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when layout shows the list has unmounted rows: the mounted rows stop well short of the
+ * list's full height (the items layer is as tall as the whole conversation, §2). False when they
+ * span it, or when there is no layout to measure.
+ */
+export function hasUnmountedRows(view) {
+  const { rowsTop, rowsBottom, contentTop, contentBottom } = view;
+  if (![rowsTop, rowsBottom, contentTop, contentBottom].every(Number.isFinite)) return false;
+  const slack = 64;
+  return rowsTop > contentTop + slack || rowsBottom < contentBottom - slack;
 }
 
 // ---------------------------------------------------------------- scan, self-check, diagnostics
@@ -465,7 +623,7 @@ export function scanPage(document, location, options = {}) {
     problems.push("history-unavailable: the page's own conversation data could not be read; only turns on screen were scanned");
   }
   if (options.history) {
-    api = parseHistory(options.history, { base: location?.origin, conversationId: dom.conversation.id });
+    api = parseHistory(options.history, { base: location?.origin, conversationId: dom.conversation.id, DOMParser: parserFor(document) });
     problems.push(...api.problems);
     if (!api.ok) api = null;
   }
@@ -490,7 +648,8 @@ export function scanPage(document, location, options = {}) {
  * scan (entry.js) filter it again.
  */
 export function pendingDiagramTurns(diagramTurns, images) {
-  const have = new Set(images.filter((item) => item.kind === "diagram").map((item) => item.turnIndex));
+  // An SVG written as code comes from the data itself; only a rendered chart covers a chart turn.
+  const have = new Set(images.filter((item) => item.kind === "diagram" && item.diagram?.fromCode !== true).map((item) => item.turnIndex));
   const pending = new Set();
   for (const index of diagramTurns) {
     if (Number.isSafeInteger(index) && index >= 0 && !have.has(index)) pending.add(index);
@@ -507,8 +666,8 @@ export function selfCheck(document, location) {
   const problems = [];
   const { id, kind } = conversationIdentity(location, null);
   if (!id) return { ok: true, problems };
-  const root = queryOne(document, "listRoot");
-  if (!root) problems.push(`list-root-missing: no ${SELECTORS.listRoot[0]} on a conversation URL`);
+  const root = findListRoot(document);
+  if (!root && !queryOne(document, "listRoot")) problems.push(`list-root-missing: no ${SELECTORS.listRoot[0]} on a conversation URL`);
   else if (!document.querySelector(SELECTORS.listRoot[0])) problems.push(`list-root-fallback: no ${SELECTORS.listRoot[0]}; found by a fallback`);
   const rows = readRows(document);
   if (rows.length === 0) {

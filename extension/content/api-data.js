@@ -20,7 +20,9 @@ import {
   parseVisibleParameters,
   attachParameters,
   canonicalKey,
+  isChartLanguage,
 } from "./items.js";
+import { sanitizeSvg, svgFromCode, svgTextSize } from "./svg.js";
 
 /** Longest JSON text we parse (a 2,000-turn conversation is ~10 MB). */
 export const MAX_HISTORY_CHARS = 64 * 1024 * 1024;
@@ -35,7 +37,10 @@ const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|avif|bmp|heic|heif|tiff?)$/i;
  * `turns`: [{ index, role, prompt?, messageId, fileIds }] on the active branch, in order;
  * `raws`: unbuilt images (see items.js buildImageItem). `ok` is false when the body is unusable
  * (error envelope, cache-hit with no messages, another conversation); `problems` says why.
- * `options`: { base: page origin, conversationId: the id in the URL, to reject other chats }.
+ * An answer turn also carries `blocks`: its fenced code blocks in order, [{ lang, code? }] (code
+ * only for charts and SVG), which name the source of a chart the DOM shows rendered.
+ * `options`: { base: page origin, conversationId: the id in the URL, to reject other chats,
+ *              DOMParser: to clean SVG written as code (defaults to the global one) }.
  */
 export function parseHistory(body, options = {}) {
   const result = { ok: false, shape: null, conversationId: null, title: null, turns: [], raws: [], diagramTurns: [], problems: [] };
@@ -84,7 +89,8 @@ export function parseHistory(body, options = {}) {
     result.shape = branch.some((m) => Array.isArray(m.fragments) && m.fragments.length > 0) ? "current" : "legacy";
   }
   const base = typeof options.base === "string" ? options.base : "https://chat.deepseek.com";
-  for (const [index, message] of branch.entries()) readMessage(message, index, base, result);
+  const parser = options.DOMParser ?? globalThis.DOMParser;
+  for (const [index, message] of branch.entries()) readMessage(message, index, base, result, parser);
   result.ok = true;
   return result;
 }
@@ -124,7 +130,7 @@ export function activeBranch(messages, currentId) {
   return branch.reverse();
 }
 
-function readMessage(message, index, base, result) {
+function readMessage(message, index, base, result, parser) {
   const role = String(message.role ?? "").toUpperCase() === "USER" ? "user" : "assistant";
   const turn = { index, role, messageId: clipInt(message.message_id, 0, Number.MAX_SAFE_INTEGER), fileIds: [] };
   result.turns.push(turn);
@@ -163,12 +169,48 @@ function readMessage(message, index, base, result) {
   if (String(message.status ?? "").toUpperCase() === "WIP") return;
   const markdown = responses.join("\n\n");
   if (markdown.length === 0) return;
-  if (/```\s*(mermaid|graphviz|dot|plantuml)\b/i.test(markdown)) result.diagramTurns.push(index);
+  const fences = codeFences(markdown);
+  turn.blocks = fences.map(({ lang, code }) => (isChartLanguage(lang) || svgFromCode(lang, code) !== null ? { lang, code } : { lang }));
+  if (fences.some(({ lang }) => isChartLanguage(lang))) result.diagramTurns.push(index);
   for (const raw of markdownImages(markdown, base)) {
     raw.turnIndex = index;
     result.raws.push(raw);
-    if (result.raws.length >= LIMITS.images) break;
+    if (result.raws.length >= LIMITS.images) return;
   }
+  // SVG drawn as code: the page's data has the whole drawing, mounted or not.
+  for (const [block, { lang, code }] of fences.entries()) {
+    const drawn = svgFromCode(lang, code);
+    if (drawn === null) continue;
+    const cleaned = sanitizeSvg(drawn, { DOMParser: parser, html: !["svg", "xml"].includes(lang) });
+    if (!cleaned.svg) {
+      result.problems.push(`svg-code-unreadable: turn ${index} block ${block}: ${cleaned.error}`);
+      continue;
+    }
+    result.raws.push({ kind: "diagram", svg: cleaned.svg, lang, source: drawn, block, turnIndex: index, ...svgTextSize(cleaned.svg) });
+    if (result.raws.length >= LIMITS.images) return;
+  }
+}
+
+/**
+ * The fenced code blocks of a markdown text, in order: [{ lang, code }] (CommonMark fences of
+ * ``` or ~~~, indented up to three spaces; an unclosed fence runs to the end). `lang` is the
+ * first word of the info string, lower-cased, or null.
+ */
+export function codeFences(markdown) {
+  const out = [];
+  const lines = String(markdown).split(/\r?\n/);
+  for (let i = 0; i < lines.length && out.length < LIMITS.images; i++) {
+    const open = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)[^\n]*$/.exec(lines[i]);
+    if (!open || (open[1][0] === "`" && lines[i].slice(lines[i].indexOf(open[1]) + open[1].length).includes("`"))) continue;
+    const fence = open[1];
+    const close = new RegExp(`^ {0,3}${fence[0] === "`" ? "`" : "~"}{${fence.length},}\\s*$`);
+    const body = [];
+    let j = i + 1;
+    for (; j < lines.length && !close.test(lines[j]); j++) body.push(lines[j]);
+    out.push({ lang: open[2] ? open[2].toLowerCase().slice(0, 32) : null, code: body.join("\n") });
+    i = j;
+  }
+  return out;
 }
 
 /** An upload from a FILE fragment or legacy `files[]` entry, or null for non-images. */
@@ -262,9 +304,34 @@ export function mergeReadings(dom, api) {
   turns.sort((a, b) => a.index - b.index);
   const domRaws = dom.raws.map((raw) => {
     const apiIndex = mapping.get(raw.turnIndex);
-    return apiIndex === undefined ? raw : { ...raw, turnIndex: apiIndex };
+    if (apiIndex === undefined) return raw;
+    const moved = { ...raw, turnIndex: apiIndex };
+    return raw.kind === "diagram" ? withFence(moved, api.turns[apiIndex]) : moved;
   });
   return { turns: turns.map(stripTurn), raws: combineRaws(api.raws, domRaws), problems };
+}
+
+/**
+ * A DOM diagram placed on the code fence of the page's data it renders: the fence at its block
+ * position when the languages agree, else the nearest fence of its language. A chart then carries
+ * its source (the Mermaid code), which is what makes it the same chart after a re-render.
+ */
+export function withFence(raw, turn) {
+  const fences = Array.isArray(turn?.blocks) ? turn.blocks : [];
+  if (!Number.isSafeInteger(raw.block) || fences.length === 0) return raw;
+  const lang = typeof raw.lang === "string" ? raw.lang.toLowerCase() : null;
+  const agrees = (fence) => !lang || !fence.lang || fence.lang === lang;
+  let at = fences[raw.block] && agrees(fences[raw.block]) ? raw.block : -1;
+  if (at < 0 && lang) {
+    const same = fences.map((fence, i) => (fence.lang === lang ? i : -1)).filter((i) => i >= 0);
+    same.sort((a, b) => Math.abs(a - raw.block) - Math.abs(b - raw.block));
+    at = same[0] ?? -1;
+  }
+  if (at < 0) return raw;
+  const fence = fences[at];
+  const out = { ...raw, block: at, lang: raw.lang ?? fence.lang };
+  if (typeof fence.code === "string" && isChartLanguage(fence.lang)) out.source = fence.code;
+  return out;
 }
 
 function stripTurn(turn) {
@@ -274,9 +341,12 @@ function stripTurn(turn) {
 }
 
 /**
- * Map DOM turn index -> API turn index. User rows match by prompt text or upload file ids; a
- * prompt that occurs more than once ("continue") is placed by its distance from a row that matched
- * uniquely; an answer row follows its neighbour; what is left falls back to the ordinal index.
+ * Map DOM turn index -> API turn index. Row keys are message ids on the live page (§13): when
+ * every mounted row whose key names a message agrees with it on the role (and a user row on the
+ * prompt), that is the mapping. Otherwise, and for rows without such a key: user rows match by
+ * prompt text or upload file ids; a prompt that occurs more than once ("continue") is placed by
+ * its distance from a row that matched uniquely; an answer row follows its neighbour; what is
+ * left falls back to the ordinal index.
  */
 export function alignTurns(domTurns, apiTurns) {
   const mapping = new Map();
@@ -287,6 +357,7 @@ export function alignTurns(domTurns, apiTurns) {
     mapping.set(domTurn.index, apiIndex);
     used.add(apiIndex);
   };
+  for (const [domTurn, apiTurn] of keyMatches(domTurns, apiTurns, norm)) take(domTurn, apiTurn.index);
   const users = domTurns
     .filter((t) => t.role === "user")
     .map((domTurn) => {
@@ -338,6 +409,24 @@ export function alignTurns(domTurns, apiTurns) {
   return mapping;
 }
 
+/**
+ * [domTurn, apiTurn] pairs by row key = message id, or [] when any keyed row contradicts its
+ * message (a role, or a user prompt, that differs): then keys are not message ids on this page.
+ */
+function keyMatches(domTurns, apiTurns, norm) {
+  const byId = new Map(apiTurns.filter((t) => Number.isSafeInteger(t.messageId)).map((t) => [t.messageId, t]));
+  const pairs = [];
+  for (const domTurn of domTurns) {
+    if (typeof domTurn.key !== "string" || !/^\d{1,15}$/.test(domTurn.key)) continue;
+    const apiTurn = byId.get(Number(domTurn.key));
+    if (!apiTurn) continue;
+    if (apiTurn.role !== domTurn.role) return [];
+    if (domTurn.role === "user" && domTurn.prompt && apiTurn.prompt && norm(domTurn.prompt) !== norm(apiTurn.prompt)) return [];
+    pairs.push([domTurn, apiTurn]);
+  }
+  return pairs;
+}
+
 /** Same image, same turn: keep one. Key: turn, kind and canonical URL (file id for uploads). */
 function dedupeRaws(raws) {
   const byKey = new Map();
@@ -349,7 +438,7 @@ function dedupeRaws(raws) {
 }
 
 function rawKey(raw) {
-  return `${raw.turnIndex}|${raw.kind}|${canonicalKey(raw.kind, raw.src, raw.svg)}`;
+  return `${raw.turnIndex}|${raw.kind}|${canonicalKey(raw.kind, raw.src, raw.svg, raw.block)}`;
 }
 
 function isPreviewUrl(href) {

@@ -6,6 +6,9 @@
 //   - answers {type: "dsexport:scan" | "scan", sweep?} with {ok, result: scan result},
 //     {type: "dsexport:diagnostics" | "diagnostics", includeText?} with {ok, result: dump} and
 //     {type: "dsexport:conversation"} with {ok, result: every turn} (content/conversation.js);
+//   - on a port named "dsexport:sweep" (background/scan.js): {type: "dsexport:scan", sweep: true}
+//     answered by {type: "progress", done, total} messages while the list is swept (sweep.js),
+//     then {type: "result", reply: {ok, result}};
 //   - talks to the MAIN-world page bridge (page-bridge.js) for the page's own history data;
 //   - watches the DOM (MutationObserver, debounced) so answers still streaming are read once they
 //     settle, and diagrams seen once stay known after the virtual list unmounts them;
@@ -24,8 +27,11 @@
   const QUIET_MS = 700;
   /** A scan waits at most this long for a streaming answer to settle. */
   const MAX_SETTLE_MS = 10000;
-  const SWEEP_QUIET_MS = 150;
   const HISTORY_TIMEOUT_MS = 8000;
+  /** A sweep without the page's data reads a screen once it has not changed for this long... */
+  const SWEEP_QUIET_MS = 250;
+  /** ...or after this long, for a screen that keeps changing (an animation). */
+  const SWEEP_QUIET_MAX_MS = 2000;
   /** Reuse a fetched history this long if the DOM has not changed since. */
   const HISTORY_FRESH_MS = 5000;
   const HEALTH_DELAY_MS = 4000;
@@ -64,7 +70,8 @@
   }
 
   function load() {
-    modules ??= Promise.all([importOwn("content/adapter.js")]).then(([adapter]) => ({ adapter }));
+    // The adapter re-exports the sweep (sweep.js): one module graph for both.
+    modules ??= Promise.all([importOwn("content/adapter.js")]).then(([adapter]) => ({ adapter, sweeper: adapter }));
     return modules;
   }
 
@@ -145,14 +152,34 @@
 
   async function scan(options = {}) {
     checkNavigation();
-    const { adapter } = await load();
+    const { adapter, sweeper } = await load();
     await settle();
-    if (options.sweep === true) await sweep(adapter);
+    const swept = options.sweep === true ? await sweepOnce(adapter, sweeper, options.onProgress) : null;
     const identity = adapter.conversationIdentity(location, null);
     const history = await historyFor(identity);
     const result = adapter.scanPage(document, location, { history: parsed(history), historyUnavailable: history === null });
-    remember(adapter, result, history !== null);
-    return withSeen(result, adapter);
+    const usable = adapter.historyFor(document, location, parsed(history)) !== null;
+    remember(adapter, result, usable);
+    const out = withSeen(result, adapter);
+    // Without the page's data only a sweep can find unmounted turns; say when layout shows some.
+    out.sweepAdvised = !usable && adapter.hasUnmountedRows(adapter.mountedView(document, location, null));
+    if (swept) {
+      out.unmountedTurns = swept.missing.slice(0, 20000);
+      if (swept.hidden) out.health.problems.push("sweep-hidden: the tab was hidden, so turns the list had not mounted could not be read");
+      else if (swept.missing.length > 0) out.health.problems.push(`sweep-incomplete: ${swept.missing.length} turn(s) could not be mounted and read${swept.timedOut ? " in time" : ""}`);
+      else if (swept.unconfirmed > 0) out.health.problems.push(`sweep-unconfirmed: ${swept.unconfirmed} screen(s) of the list did not show in time; what they hold may be missing`);
+      if (out.health.problems.length > 0) out.health.ok = false;
+    }
+    return out;
+  }
+
+  /** One sweep at a time: a second request while one runs waits for the same one. */
+  let sweeping = null;
+  function sweepOnce(adapter, sweeper, onProgress) {
+    sweeping ??= sweep(adapter, sweeper, onProgress).finally(() => {
+      sweeping = null;
+    });
+    return sweeping;
   }
 
   /** JSON.parse once per distinct body: a long conversation's history is megabytes. */
@@ -175,19 +202,23 @@
   function remember(adapter, result, hasHistory) {
     const ordinal = adapter.readDom(document, location).ordinal;
     for (const item of result.images) {
-      if (state.seen.size >= MAX_SEEN) break;
+      if (state.seen.size >= MAX_SEEN && !state.seen.has(item.id)) break;
+      // A diagram's id is its code block's slot, so a re-render replaces the remembered copy.
       if (item.kind === "diagram" ? hasHistory || ordinal : ordinal && !hasHistory) state.seen.set(item.id, item);
     }
   }
 
   /**
    * The scan plus remembered items the virtual list has unmounted since, ordered by turn;
-   * pendingDiagramTurns drops the turns a remembered diagram now covers.
+   * pendingDiagramTurns drops the turns a remembered diagram now covers. A remembered diagram
+   * whose markup the scan already has is the same chart seen under another reading (before the
+   * page's data arrived), not a second one.
    */
   function withSeen(result, adapter) {
     const ids = new Set(result.images.map((item) => item.id));
+    const markups = new Set(result.images.filter((item) => item.kind === "diagram").map((item) => item.svg));
     // State is per conversation (reset on navigation), so every remembered item belongs here.
-    const extra = [...state.seen.values()].filter((item) => !ids.has(item.id));
+    const extra = [...state.seen.values()].filter((item) => !ids.has(item.id) && !(item.kind === "diagram" && markups.has(item.svg)));
     if (extra.length === 0) return result;
     const images = [...result.images, ...extra].map((item, order) => ({ item, order }));
     images.sort((a, b) => a.item.turnIndex - b.item.turnIndex || a.order - b.order);
@@ -197,28 +228,80 @@
   }
 
   /**
-   * Scroll the message list from top to bottom in viewport steps, reading each window, then put
-   * the scroll position back. Only on request (sweep: true): moving the user's page unasked is rude.
+   * Scroll the message list so that the turns only the DOM can give are mounted and read (sweep.js),
+   * then put the scroll position back. Only on request (sweep: true): moving the user's page unasked
+   * is rude. With the page's data, only the turns whose chart is missing are sought; without it,
+   * the whole list is passed over. -> sweep.js's result ({ missing, hidden, timedOut, … }).
    */
-  async function sweep(adapter) {
-    const scroller = adapter.findScrollContainer(document);
-    if (!scroller) return;
-    const saved = scroller.scrollTop;
-    const step = Math.max(200, Math.floor(scroller.clientHeight * 0.9));
+  async function sweep(adapter, sweeper, onProgress) {
     const identity = adapter.conversationIdentity(location, null);
     const history = await historyFor(identity);
-    try {
-      for (let top = 0, guard = 0; guard < 2000; top += step, guard++) {
-        scroller.scrollTop = top;
-        // A remount is one burst of mutations; a short quiet period is enough between steps.
-        await sleep(50);
-        await settle(SWEEP_QUIET_MS);
-        remember(adapter, adapter.scanPage(document, location, { history: parsed(history) }), history !== null);
-        if (top >= scroller.scrollHeight - scroller.clientHeight) break;
+    const json = parsed(history);
+    const data = adapter.historyFor(document, location, json);
+    const read = () => {
+      try {
+        remember(adapter, adapter.scanPage(document, location, { history: json }), data !== null);
+      } catch {
+        // A row mid-render can fail a reading; the next one tries again.
       }
-    } finally {
-      scroller.scrollTop = saved;
+    };
+    read();
+    const targets = data ? withSeen(adapter.scanPage(document, location, { history: json }), adapter).pendingDiagramTurns : null;
+    if (targets && targets.length === 0) return { missing: [], hidden: false, timedOut: false };
+    const scroller = adapter.findScrollContainer(document);
+    if (!scroller) return { missing: targets ?? [], hidden: false, timedOut: false };
+    const listArea = scroller;
+    const charted = (turn) => [...state.seen.values()].some((item) => item.kind === "diagram" && item.turnIndex === turn && item.diagram?.fromCode !== true);
+    return sweeper.sweepList(
+      {
+        scroller,
+        view: () => adapter.mountedView(document, location, data),
+        read,
+        done: charted,
+        now: () => Date.now(),
+        hidden: () => document.visibilityState === "hidden",
+        wait: (ms) => waitForChange(listArea, ms),
+        quiet: () => waitForQuiet(listArea, SWEEP_QUIET_MS, SWEEP_QUIET_MAX_MS),
+        onProgress: (progress) => {
+          try {
+            onProgress?.(progress);
+          } catch {
+            // A closed port: the sweep goes on, its result is kept for the next scan.
+          }
+        },
+      },
+      { targets, total: data ? data.turns.length : null },
+    );
+  }
+
+  /** Resolves once nothing inside `target` has changed for `quietMs`, or after `maxMs`. */
+  async function waitForQuiet(target, quietMs, maxMs) {
+    const until = Date.now() + maxMs;
+    let changed = true;
+    while (changed && Date.now() < until) {
+      const started = Date.now();
+      await waitForChange(target, Math.min(quietMs, until - Date.now()));
+      changed = Date.now() - started < quietMs - 5;
     }
+  }
+
+  /** Resolves at the next change inside `target` (rows mounting, a chart rendering), or after ms. */
+  function waitForChange(target, ms) {
+    return new Promise((resolve) => {
+      let observer = null;
+      const finish = () => {
+        observer?.disconnect();
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(finish, Math.max(0, ms));
+      try {
+        observer = new MutationObserver(finish);
+        observer.observe(target, { childList: true, subtree: true, attributes: true });
+      } catch {
+        // No observer: the timer alone paces the wait.
+      }
+    });
   }
 
   /** The whole conversation for "Export conversation" (content/conversation.js): the same history. */
@@ -320,6 +403,23 @@
     );
     // NOTE: true keeps the channel open; sendResponse is called asynchronously.
     return true;
+  });
+
+  // A sweep reports progress while it scrolls, so it talks over a port rather than one reply.
+  api.runtime.onConnect?.addListener((port) => {
+    if (port.name !== "dsexport:sweep" || (port.sender?.id !== undefined && port.sender.id !== api.runtime.id)) return;
+    let open = true;
+    port.onDisconnect.addListener(() => {
+      open = false;
+    });
+    port.onMessage.addListener((message) => {
+      if (!message || message.type !== "dsexport:scan") return;
+      const onProgress = ({ done, total }) => open && port.postMessage({ type: "progress", done, total });
+      scan({ sweep: true, onProgress }).then(
+        (result) => open && port.postMessage({ type: "result", reply: { ok: true, result } }),
+        (err) => open && port.postMessage({ type: "result", reply: { ok: false, error: { code: "page_unreachable", message: String(err?.message ?? err) } } }),
+      );
+    });
   });
 
   new MutationObserver(onMutation).observe(document.documentElement, { childList: true, subtree: true });

@@ -143,9 +143,16 @@ export function unsignedUrl(href) {
   return url.href;
 }
 
-/** The key two sightings of one image share, whatever size switch or signature their URLs carry. */
-export function canonicalKey(kind, src, svg) {
-  if (kind === "diagram") return `svg:${hashId([typeof svg === "string" ? svg.replace(/\s+/g, " ").trim() : ""])}`;
+/**
+ * The key two sightings of one image share, whatever size switch or signature their URLs carry.
+ * A diagram is its code block's slot in the answer (`block`) when it has one: a remount renders
+ * the chart again with new ids, so its markup is no identity; else its whitespace-normalised markup.
+ */
+export function canonicalKey(kind, src, svg, block = null) {
+  if (kind === "diagram") {
+    if (Number.isSafeInteger(block) && block >= 0) return `block:${block}`;
+    return `svg:${hashId([typeof svg === "string" ? svg.replace(/\s+/g, " ").trim() : ""])}`;
+  }
   const fileId = uploadFileId(src);
   if (fileId) return `file:${fileId}`;
   if (typeof src === "string" && src.startsWith("data:")) return `data:${hashId([src])}`;
@@ -271,6 +278,7 @@ export function buildImageItem(raw, turnsByIndex, conversation) {
   const sourceUrl = typeof canonicalSrc === "string" && /^https?:/i.test(canonicalSrc) ? canonicalSrc : null;
 
   const extra = {};
+  if (kind === "diagram") extra.diagram_key = diagramKey(raw);
   const fileName = clipText(raw.fileName ?? null, LIMITS.fileName);
   if (fileName) extra.file_name = fileName;
   if (generator?.generator) extra.generator = clipText(generator.generator, 64);
@@ -300,7 +308,7 @@ export function buildImageItem(raw, turnsByIndex, conversation) {
   };
 
   const item = {
-    id: hashId([conversation.id ?? conversation.url ?? null, turnIndex, kind, canonicalKey(kind, canonicalSrc, raw.svg)]),
+    id: hashId([conversation.id ?? conversation.url ?? null, turnIndex, kind, canonicalKey(kind, canonicalSrc, raw.svg, raw.block)]),
     kind,
     src: kind === "diagram" ? svgDataUrl(raw.svg) : src,
     thumb: kind === "diagram" ? svgDataUrl(raw.svg) : (raw.thumb ?? src),
@@ -310,9 +318,32 @@ export function buildImageItem(raw, turnsByIndex, conversation) {
     promptTurnIndex,
     metadata,
   };
-  if (kind === "diagram") item.svg = raw.svg;
+  if (kind === "diagram") {
+    item.svg = raw.svg;
+    // Internal to the extension (validateScan drops it): which code block, and whether the
+    // picture is an SVG written as code (always in the page's data) or a rendered chart.
+    item.diagram = { block: Number.isSafeInteger(raw.block) ? raw.block : null, fromCode: typeof raw.source === "string" && !isChartLanguage(raw.lang) };
+  }
   if (fileName) item.fileName = fileName;
   return item;
+}
+
+/** Code block languages that a page renders as a chart (their SVG exists only while mounted). */
+export const CHART_LANGUAGES = Object.freeze(["mermaid", "graphviz", "dot", "plantuml", "flowchart", "sequence", "gantt"]);
+
+export function isChartLanguage(lang) {
+  return typeof lang === "string" && CHART_LANGUAGES.includes(lang.toLowerCase());
+}
+
+/**
+ * What makes a diagram the same diagram, for the catalog's dedupe beside conversation and turn:
+ * its language and source code where the page's data has it (the Mermaid or SVG code), else its
+ * markup (ids already normalised by the adapter, whitespace collapsed). 28 hex digits.
+ */
+export function diagramKey(raw) {
+  const lang = typeof raw.lang === "string" ? raw.lang.toLowerCase() : "";
+  if (typeof raw.source === "string" && raw.source.trim() !== "") return hashId(["source", lang, raw.source.replace(/\r\n?/g, "\n").trim()]).slice(4);
+  return hashId(["svg", typeof raw.svg === "string" ? raw.svg.replace(/\s+/g, " ").trim() : ""]).slice(4);
 }
 
 /** An `<img>`-safe URL for diagram markup (scripts never run in an image context). */

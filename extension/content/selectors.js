@@ -68,6 +68,11 @@ export const QUIRKS = {
   rowKeyAttribute: "data-virtual-list-item-key",
   /** `document.title` ends with this on DeepSeek pages (§5). */
   titleSuffix: /\s*[-–—|]\s*DeepSeek\s*$/i,
+  /**
+   * DeepSeek's own hosts. Their files may need the signed-in session's cookies, so they are read
+   * with credentials; every other host is read without them first (deepseek-page.md §6.2, §13).
+   */
+  ownHosts: [/(^|\.)deepseek\.com$/i, /(^|\.)deepseeksvc\.com$/i],
   /** Upload host and its size switch: t = thumbnail, p = large preview, r = raw original (§6.2). */
   uploadHost: "files.deepseeksvc.com",
   uploadPath: "/api/file",

@@ -224,6 +224,13 @@ function setSelection(all) {
 
 function showProgress({ done, total, fraction = 0, phase }) {
   $("progress-box").hidden = false;
+  // "Save all" may first scroll through the conversation to read turns the page has not shown.
+  if (phase === "sweep") {
+    $("progress-label").textContent = t("progressSweep");
+    $("progress").value = total ? Math.min(1, done / total) : 0;
+    $("progress-text").textContent = total ? `${Math.min(done, total)} / ${total}` : "";
+    return;
+  }
   $("progress-label").textContent = t(phase === "archive" || state.exporting ? "exporting" : "saving");
   const value = total ? Math.min(1, (done + (done < total ? fraction : 0)) / total) : 0;
   $("progress").value = value;
@@ -250,6 +257,11 @@ function renderSummary(summary) {
     }),
   );
   const warnings = [...new Set(summary.saved.flatMap((entry) => entry.warnings ?? []))].slice(0, 3);
+  const unmounted = Array.isArray(summary.unmountedTurns) ? summary.unmountedTurns : [];
+  if (unmounted.length) {
+    const turns = unmounted.slice(0, 8).map((index) => index + 1).join(", ") + (unmounted.length > 8 ? ", …" : "");
+    warnings.unshift(t("summaryUnmounted", [String(unmounted.length), turns]));
+  }
   $("sum-warnings").replaceChildren(
     ...warnings.map((text) => {
       const li = document.createElement("li");

@@ -208,10 +208,10 @@ export function cleanImageItem(raw, problems = []) {
  * pendingDiagramTurns: turn indexes (whole numbers below LIMITS.turns), sorted, unique, at most
  * LIMITS.turns of them. Anything else in the list is dropped and reported.
  */
-function cleanTurnIndexes(value, problems) {
+function cleanTurnIndexes(value, problems, name = "pendingDiagramTurns") {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
-    problems.push("pendingDiagramTurns is not a list");
+    problems.push(`${name} is not a list`);
     return [];
   }
   const out = new Set();
@@ -220,7 +220,7 @@ function cleanTurnIndexes(value, problems) {
     if (Number.isSafeInteger(index) && index >= 0 && index < LIMITS.turns) out.add(index);
     else dropped = true;
   }
-  if (dropped) problems.push("pendingDiagramTurns had entries that are not turn indexes");
+  if (dropped) problems.push(`${name} had entries that are not turn indexes`);
   return [...out].sort((a, b) => a - b);
 }
 
@@ -272,6 +272,8 @@ export function validateScan(raw) {
     images.push(item);
   }
   const pendingDiagramTurns = cleanTurnIndexes(raw.pendingDiagramTurns, problems);
+  // Turns a sweep could not mount and read (only after a sweep); saveTab reports them.
+  const unmountedTurns = cleanTurnIndexes(raw.unmountedTurns, problems, "unmountedTurns");
   const health = isPlainObject(raw.health) ? raw.health : {};
   const adapterProblems = Array.isArray(health.problems)
     ? health.problems.map((p) => cleanText(p, LIMITS.shortChars)).filter(Boolean)
@@ -282,6 +284,7 @@ export function validateScan(raw) {
     turns,
     images,
     pendingDiagramTurns,
+    unmountedTurns,
     health: {
       ok: health.ok === true && problems.length === 0,
       problems: allProblems,

@@ -134,9 +134,10 @@ class SaveResult:
     """The sniffed or converted format actually written (``png``, ``jpeg``, ``webp``, …)."""
     bytes_written: int
     sha256: str
-    """Hex SHA-256 of the original input bytes (the dedupe key)."""
+    """Hex SHA-256 of the original input bytes."""
     duplicate: bool = False
-    """True when the same image was already saved; ``path`` is the existing file."""
+    """True when the same picture was already saved (the catalog compares the format's
+    ``content_digest`` of the bytes); ``path`` is the existing file."""
     sidecars: tuple[str, ...] = ()
     metadata_in: str = "file"
     """``file`` (embedded), ``sidecar`` (the file could not take it: C2PA, AVIF), or ``both``."""

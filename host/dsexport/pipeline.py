@@ -55,6 +55,9 @@ class Inspection:
     metadata: Metadata | None
     fields: dict[str, Any]
     """The raw fields found (text chunks, XMP present, …), for ``--json`` output."""
+    problem: str | None = None
+    """Why metadata that was found is not shown: a value out of the bounds every request is
+    held to (e.g. ``Steps: 99999999999999999999999``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class Inspection:
             "convention": self.convention,
             "metadata": self.metadata.to_dict() if self.metadata else None,
             "fields": self.fields,
+            **({"problem": self.problem} if self.problem else {}),
         }
 
 
@@ -130,6 +134,13 @@ def _open_source(source: Source, *, within: Sequence[Path] | None = None):
                 pass
     finally:
         os.close(fd)
+
+
+def open_image(path: str | os.PathLike):
+    """A context manager giving the bytes of the image file at ``path`` (memory-mapped, never
+    through a link), for readers that need them next to ``inspect``: e.g. the catalog, which
+    hashes them."""
+    return _open_source(Path(os.fspath(path)))
 
 
 def _too_large(size: int) -> str:
@@ -287,6 +298,7 @@ def save_image(
             now=now,
             fmt=out_name,
             warnings=warnings,
+            content=out_module.content_digest(out_data),
         )
 
 
@@ -320,7 +332,11 @@ def _ensure_output_folder(root: Path) -> None:
         raise IoError(msg) from err
 
 
-def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings) -> SaveResult:
+def _store(
+    module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnings, content: str
+) -> SaveResult:
+    """Write ``data`` unless the same picture (``content``: the format's ``content_digest``
+    of these bytes) is already saved in this format under the output folder."""
     from dsexport import naming
 
     root = Path(opts.output_dir or cfg.output_dir).expanduser()
@@ -342,7 +358,8 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
     try:
         with _catalog_lock() as catalog:
             if catalog is not None:
-                existing = catalog.find_duplicate(meta.sha256, fmt, str(root))
+                identity = _identity(meta)
+                existing = catalog.find_duplicate(content, fmt, str(root), identity=identity)
                 if existing:
                     return SaveResult(
                         path=existing,
@@ -362,6 +379,8 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
                     size=published.written,
                     metadata=meta,
                     source=opts.source or "api",
+                    content_sha256=content,
+                    identity=identity,
                 )
     except sqlite3.Error as err:
         # The catalog only deduplicates: a full disk or a broken database must not fail a save.
@@ -387,6 +406,13 @@ def _store(module, data, info, meta, opts: SaveOptions, cfg, *, now, fmt, warnin
         width=info.width,
         height=info.height,
     )
+
+
+def _identity(meta: Metadata) -> str | None:
+    """A diagram's identity beside its bytes: one chart rendered again is the same picture."""
+    from dsexport.catalog.identity import diagram_identity
+
+    return diagram_identity(meta)
 
 
 @dataclass(frozen=True)
@@ -529,6 +555,7 @@ def embed_file(
     with _open_source(target, within=roots) as data:
         _name, module, info = _probe(data)
         sha = hashlib.sha256(data).hexdigest()
+        content = module.content_digest(data)  # embedding keeps it: the file's digest too
         meta = _complete(meta, sha256=sha, info=info, now=now)
         fields = tuple(cfg.embed_fields)
         embedded = _embed(module, data, info, meta, fields)
@@ -552,6 +579,7 @@ def embed_file(
                     size=written,
                     metadata=meta,
                     source="download",
+                    content_sha256=content,
                 )
     except sqlite3.Error as err:  # the file is done; the catalog only helps search (see _store)
         warnings = (
@@ -584,6 +612,8 @@ def inspect(source: Source) -> Inspection:
         name, module, info = _probe(data)
         raw = module.extract(data)
     result = conventions.read(raw)
+    if not isinstance(source, bytes | bytearray | memoryview):
+        result = _with_sidecar(result, source, kept_whole=name == "avif" or info.has_c2pa)
     fields: dict[str, Any] = {
         "text": dict(raw.text),
         "exif": raw.exif is not None,
@@ -600,7 +630,27 @@ def inspect(source: Source) -> Inspection:
         convention=result.convention,
         metadata=result.metadata,
         fields=fields,
+        problem=result.problem,
     )
+
+
+def _with_sidecar(result, image: str | os.PathLike, *, kept_whole: bool):
+    """``result``, or the record in the ``.json`` sidecar beside ``image``: first for files we
+    keep byte for byte (AVIF, C2PA), whose sidecar is what was saved, whatever the file itself
+    claims; else only when the file carries nothing."""
+    from dsexport.conventions import ReadResult, record
+    from dsexport.errors import BadRequest
+    from dsexport.validate import check_metadata
+
+    if not kept_whole and result.convention is not None:
+        return result
+    found = record.read_sidecar(image)
+    if found is None:
+        return result
+    try:
+        return ReadResult(check_metadata(found), "sidecar", result.fields)
+    except BadRequest as err:
+        return ReadResult(None, "sidecar", result.fields, problem=str(err))
 
 
 def convert_file(

@@ -1,8 +1,12 @@
 """Untrusted dicts (from the page, the browser, a ``--meta-json`` file) → model objects.
 
 Every string is length-capped, every number is checked to be finite and in range, and unknown
-metadata keys are kept under ``extra`` (bounded) rather than dropped, so a newer extension can
-send fields an older host does not know yet.
+metadata keys are kept under ``extra`` (bounded in size and nesting) rather than dropped, so a
+newer extension can send fields an older host does not know yet.
+
+The same bounds apply to what files carry: ``check_metadata`` re-checks a ``Metadata`` read from
+a file (``conventions.read``), so a third-party file with ``Steps: 99999999999999999999999`` or
+a ComfyUI ``cfg`` of ``1e999`` is reported instead of reaching the catalog, a bundle or JSON.
 """
 
 from __future__ import annotations
@@ -24,6 +28,14 @@ MAX_FIELD_CHARS = 4_096
 
 MAX_EXTRA_BYTES = 64 * 1024
 """Cap for the JSON size of ``extra``."""
+
+MAX_EXTRA_DEPTH = 32
+"""Deepest nesting of objects and lists in ``extra``. Real values are a few levels deep; a
+request nesting hundreds deep would be saved, then break every later reader that walks it
+recursively (``inspect``, ``bundle``: RecursionError)."""
+
+MAX_CFG_SCALE = 1000.0
+"""Largest magnitude of ``cfg_scale`` (real values are 1–30)."""
 
 _TEXT_LONG = ("prompt", "negative_prompt")
 _TEXT_SHORT = (
@@ -96,11 +108,38 @@ def _float(key: str, value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"metadata field {key!r} must be a number"
         raise BadRequest(msg)
-    value = float(value)
-    if not math.isfinite(value) or not -1000.0 <= value <= 1000.0:
-        msg = f"metadata field {key!r} must be a finite number between -1000 and 1000"
+    msg = (
+        f"metadata field {key!r} must be a finite number between {-MAX_CFG_SCALE:g} and "
+        f"{MAX_CFG_SCALE:g}"
+    )
+    try:
+        value = float(value)
+    except OverflowError as err:  # an integer of hundreds of digits
+        raise BadRequest(msg) from err
+    if not math.isfinite(value) or not -MAX_CFG_SCALE <= value <= MAX_CFG_SCALE:
         raise BadRequest(msg)
     return value
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests dicts and lists, counted without recursion and giving up past
+    ``limit`` (returns ``limit + 1``), so a hostile structure cannot exhaust the stack here."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children = list(item.values())
+        elif isinstance(item, list | tuple):
+            children = list(item)
+        else:
+            continue
+        depth += 1
+        if depth > limit:
+            return limit + 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 
 def metadata_from_dict(data: Mapping[str, Any] | None) -> Metadata:
@@ -142,6 +181,9 @@ def metadata_from_dict(data: Mapping[str, Any] | None) -> Metadata:
         else:
             extra[key] = value
     if extra:
+        if nesting_depth(extra, MAX_EXTRA_DEPTH) > MAX_EXTRA_DEPTH:
+            msg = f"metadata field 'extra' nests deeper than {MAX_EXTRA_DEPTH} levels"
+            raise BadRequest(msg)
         try:
             encoded = json.dumps(extra, ensure_ascii=False, allow_nan=False)
             size = len(encoded.encode("utf-8"))  # lone surrogates fail here
@@ -153,6 +195,17 @@ def metadata_from_dict(data: Mapping[str, Any] | None) -> Metadata:
             raise BadRequest(msg)
         fields["extra"] = json.loads(encoded)
     return Metadata(**fields)
+
+
+def check_metadata(meta: Metadata) -> Metadata:
+    """``meta`` (read from a file) under the same bounds as a request: the checked copy, or
+    ``BadRequest`` naming the field that is out of range, too long or too deeply nested."""
+    data: dict[str, Any] = {}
+    for name in Metadata.__dataclass_fields__:
+        value = getattr(meta, name)
+        if value is not None and not (name == "extra" and not value):
+            data[name] = value
+    return metadata_from_dict(data)
 
 
 def options_from_dict(data: Mapping[str, Any] | None) -> SaveOptions:

@@ -173,13 +173,22 @@ def chromium(dirs, sample, sample_server, request):
     started = []
     pw = sync_playwright().start()
 
-    def launch(*, install: bool = True, lang: str | None = None, extra_args=(), viewport=None):
+    def launch(
+        *,
+        install: bool = True,
+        lang: str | None = None,
+        extra_args=(),
+        viewport=None,
+        ask_where_to_save: bool = False,
+    ):
+        """``ask_where_to_save``: Chrome's "Ask where to save each file" (the browser's
+        downloader cannot save quietly, so saveTab does without it)."""
         if install:
             install_host(dirs.profile)
         prefs = {
             "download": {
                 "default_directory": str(dirs.downloads),
-                "prompt_for_download": False,
+                "prompt_for_download": ask_where_to_save,
                 "directory_upgrade": True,
             },
             "savefile": {"default_directory": str(dirs.downloads)},

@@ -33,6 +33,8 @@ const CASES = [
   ["share", "share", null],
   ["virtualised-top", "virtualised", "virtualised"],
   ["virtualised-middle", "virtualised", "virtualised"],
+  ["live", "live", null],
+  ["live", "live-api", "live"],
 ];
 
 function scanFixture(page, expectedName, historyName, { scramble = false } = {}) {

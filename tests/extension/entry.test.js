@@ -61,6 +61,7 @@ function page(fixture, { url = CHAT, withBridge = true, historyBody = HISTORY } 
   }
   const sent = [];
   let onMessage = null;
+  let onConnect = null;
   const chrome = {
     runtime: {
       id: "ext",
@@ -69,6 +70,7 @@ function page(fixture, { url = CHAT, withBridge = true, historyBody = HISTORY } 
         sent.push(message);
       },
       onMessage: { addListener: (fn) => (onMessage = fn) },
+      onConnect: { addListener: (fn) => (onConnect = fn) },
     },
   };
   Object.assign(fakeWindow, { XMLHttpRequest: FakeXHR, fetch: undefined, location, document });
@@ -102,6 +104,24 @@ function page(fixture, { url = CHAT, withBridge = true, historyBody = HISTORY } 
     },
     startEntry() {
       new Function(ENTRY)();
+    },
+    /** A port as background/scan.js opens it; resolves with [progress messages, result]. */
+    sweepOverPort() {
+      return new Promise((resolve) => {
+        const received = [];
+        const listeners = [];
+        onConnect({
+          name: "dsexport:sweep",
+          sender: { id: "ext" },
+          onDisconnect: { addListener: () => {} },
+          onMessage: { addListener: (fn) => listeners.push(fn) },
+          postMessage: (message) => {
+            received.push(message);
+            if (message.type === "result") resolve([received.filter((m) => m.type === "progress"), message]);
+          },
+        });
+        for (const fn of listeners) fn({ type: "dsexport:scan", sweep: true });
+      });
     },
     ask(message) {
       return new Promise((resolve) => {
@@ -192,6 +212,21 @@ describe("content entry with the page bridge", () => {
     assert.equal(health[0].ok, false);
     assert.match(health[0].problems.join("\n"), /ds-markdown-missing/);
     assert.ok(world.sent.some((m) => m.type === "pageImages" && Number.isInteger(m.count)));
+  });
+
+  it("sweeps over a port and reports a chart turn it could not mount (a page that cannot scroll)", async () => {
+    const world = page("live", { url: "https://chat.deepseek.com/a/chat/s/3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f", historyBody: JSON.stringify(readFixtureJson("live.history.json")) });
+    world.startEntry();
+    const [, { reply }] = await world.sweepOverPort();
+    assert.equal(reply.ok, true);
+    assert.deepEqual(reply.result.pendingDiagramTurns, [1]);
+    assert.deepEqual(reply.result.unmountedTurns, [1]);
+    assert.match(reply.result.health.problems.join("\n"), /sweep-incomplete: 1 turn/);
+    assert.equal(reply.result.health.ok, false);
+    // A plain scan never sweeps and says nothing of unmounted turns.
+    const plain = await world.ask({ type: "dsexport:scan" });
+    assert.equal(plain.result.unmountedTurns, undefined);
+    assert.equal(plain.result.sweepAdvised, false, "with the page's data, the data says what is missing");
   });
 
   it("forgets the old conversation when the SPA navigates", async () => {

@@ -87,3 +87,18 @@ describe("validateScan keeps pendingDiagramTurns", () => {
     assert.equal(scan.health.ok, false);
   });
 });
+
+describe("validateScan keeps unmountedTurns", () => {
+  const base = { conversation: {}, turns: [], images: [], health: { ok: true, problems: [], selectorsVersion: "v" } };
+
+  it("keeps a sorted list of turn indexes, [] when absent", () => {
+    assert.deepEqual(validateScan({ ...base, unmountedTurns: [7, 2, 2] }).unmountedTurns, [2, 7]);
+    assert.deepEqual(validateScan(base).unmountedTurns, []);
+  });
+
+  it("drops junk and says so, naming the field", () => {
+    const scan = validateScan({ ...base, unmountedTurns: [1, "x", -3] });
+    assert.deepEqual(scan.unmountedTurns, [1]);
+    assert.ok(scan.health.problems.some((p) => /^unmountedTurns/.test(p)));
+  });
+});

@@ -4,18 +4,52 @@
 import { describe, it, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 
-import { scanTab, fetchImageBytes, candidateUrls, decodeDataUrl, svgBytes, checkedImageBytes, pageRead } from "../../extension/background/scan.js";
+import { scanTab, fetchImageBytes, candidateUrls, credentialModes, decodeDataUrl, svgBytes, checkedImageBytes, pageRead } from "../../extension/background/scan.js";
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 const b64 = (bytes) => Buffer.from(bytes).toString("base64");
 
-function stubBrowser({ onSend, onExecute, tabUrl = "https://chat.deepseek.com/a/chat/s/abc" }) {
-  const calls = { send: [], execute: [] };
+/**
+ * Stubs of the browser APIs. A sweep goes over a port (tabs.connect): the stub answers it like the
+ * content script, with `progress` messages first, then the reply `onSend` gives for the request.
+ */
+function stubBrowser({ onSend, onExecute, tabUrl = "https://chat.deepseek.com/a/chat/s/abc", progress = [] }) {
+  const calls = { send: [], execute: [], broadcast: [], ports: [] };
   globalThis.chrome = {
+    runtime: {
+      sendMessage: async (message) => {
+        calls.broadcast.push(message);
+      },
+    },
     tabs: {
       sendMessage: async (tabId, message) => {
         calls.send.push(message);
         return onSend(message, calls);
+      },
+      connect: (tabId, { name }) => {
+        const listeners = { message: [], disconnect: [] };
+        const port = {
+          name,
+          onMessage: { addListener: (fn) => listeners.message.push(fn) },
+          onDisconnect: { addListener: (fn) => listeners.disconnect.push(fn) },
+          disconnect: () => calls.ports.push("disconnected"),
+          postMessage: (message) => {
+            calls.send.push(message);
+            calls.ports.push(name);
+            setTimeout(async () => {
+              for (const p of progress) for (const fn of listeners.message) fn({ type: "progress", ...p });
+              let reply;
+              try {
+                reply = await onSend(message, calls);
+              } catch {
+                for (const fn of listeners.disconnect) fn();
+                return;
+              }
+              for (const fn of listeners.message) fn({ type: "result", reply });
+            }, 0);
+          },
+        };
+        return port;
       },
       get: async () => ({ url: tabUrl }),
     },
@@ -109,6 +143,45 @@ describe("scanTab", () => {
       assert.deepEqual(calls.send.slice(1), [{ type: "dsexport:scan", sweep: false }]);
     });
 
+    it("sweeps without the page's data when the adapter says layout shows unmounted rows", async () => {
+      const calls = stubBrowser({ onSend: (m) => (m.type === "dsexport:ping" ? ready : m.sweep ? { ok: true, result: { images: [1, 2], unmountedTurns: [] } } : { ok: true, result: { images: [1], pendingDiagramTurns: [], sweepAdvised: true } }) });
+      assert.deepEqual(await scanTab(7, { complete: true }), { images: [1, 2], unmountedTurns: [] });
+      assert.equal(calls.send.filter((m) => m.sweep === true).length, 1);
+    });
+
+    it("sweeps over a port and broadcasts its progress as the popup's progress message", async () => {
+      const calls = stubBrowser({
+        progress: [
+          { done: 0, total: 2 },
+          { done: 1, total: 2 },
+          { done: 2, total: 2 },
+        ],
+        onSend: (m) => (m.type === "dsexport:ping" ? ready : m.sweep ? { ok: true, result: { images: ["d"], unmountedTurns: [5] } } : { ok: true, result: { images: [], pendingDiagramTurns: [3, 5] } }),
+      });
+      const result = await scanTab(7, { complete: true });
+      assert.deepEqual(result.unmountedTurns, [5]);
+      assert.deepEqual(calls.ports, ["dsexport:sweep", "disconnected"]);
+      assert.deepEqual(
+        calls.broadcast.map(({ type, tabId, phase, done, total }) => [type, tabId, phase, done, total]),
+        [
+          ["dsexport:progress", 7, "sweep", 0, 2],
+          ["dsexport:progress", 7, "sweep", 1, 2],
+          ["dsexport:progress", 7, "sweep", 2, 2],
+        ],
+      );
+    });
+
+    it("a page that closes mid-sweep is page_unreachable, not a hang", async () => {
+      stubBrowser({
+        onSend: (m) => {
+          if (m.type === "dsexport:ping") return ready;
+          if (m.sweep) throw new Error("closed");
+          return { ok: true, result: { images: [], pendingDiagramTurns: [1] } };
+        },
+      });
+      await assert.rejects(scanTab(7, { complete: true }), (err) => err.code === "page_unreachable");
+    });
+
     it("sweeps only once when the caller already asked for a sweep", async () => {
       const calls = tab();
       await scanTab(7, { sweep: true, complete: true });
@@ -153,8 +226,96 @@ describe("fetchImageBytes", () => {
     assert.equal(calls.execute.length, 1);
     assert.deepEqual(fetched, []);
     await fetchImageBytes(3, { kind: "generated", src: "https://image.pollinations.ai/prompt/a?seed=1" });
-    assert.deepEqual(fetched, [["https://image.pollinations.ai/prompt/a?seed=1", "include"]]);
+    assert.deepEqual(fetched, [["https://image.pollinations.ai/prompt/a?seed=1", "omit"]]);
     assert.equal(calls.execute.length, 1);
+  });
+
+  /**
+   * A fetch that behaves like the browser's CORS check against a public host answering
+   * `Access-Control-Allow-Origin: *`: a credentialed read fails with a network error.
+   */
+  const wildcardCorsFetch = (fetched) => async (url, init) => {
+    fetched.push([url, init.credentials]);
+    if (init.credentials === "include") throw new TypeError("Failed to fetch");
+    return new Response(PNG, { status: 200, headers: { "content-type": "image/png", "access-control-allow-origin": "*" } });
+  };
+
+  it("reads a public wildcard-CORS host without credentials, in the background", async () => {
+    const fetched = [];
+    globalThis.fetch = wildcardCorsFetch(fetched);
+    const calls = stubBrowser({ onSend: () => null });
+    const src = "https://cdn.example-images.test/cat.png";
+    assert.deepEqual(await fetchImageBytes(3, { kind: "generated", src }), PNG);
+    assert.deepEqual(fetched, [[src, "omit"]]);
+    assert.equal(calls.execute.length, 0);
+  });
+
+  it("reads a public wildcard-CORS host without credentials in the page too", async () => {
+    globalThis.location = new URL("https://chat.deepseek.com/a/chat/s/x");
+    const fetched = [];
+    try {
+      globalThis.fetch = wildcardCorsFetch(fetched);
+      const src = "https://cdn.example-images.test/cat.png";
+      const result = await pageRead(src, 1000, "/api/v0/file/preview", credentialModes(src));
+      assert.equal(result.data, b64(PNG));
+      assert.deepEqual(fetched, [[src, "omit"]]);
+      // The background falls back to the page with the same order (no host permission there).
+      fetched.length = 0;
+      const calls = stubBrowser({ onSend: () => null, onExecute: async (details) => [{ result: await pageRead(...details.args) }] });
+      globalThis.fetch = async (url, init) => {
+        if (calls.execute.length === 0) throw new TypeError("Failed to fetch"); // no host permission
+        return wildcardCorsFetch(fetched)(url, init);
+      };
+      assert.deepEqual(await fetchImageBytes(3, { kind: "generated", src }), PNG);
+      assert.deepEqual(calls.execute[0].args[3], ["omit", "include"]);
+      assert.deepEqual(fetched, [[src, "omit"]]);
+    } finally {
+      delete globalThis.location;
+    }
+  });
+
+  it("sends credentials to a host that needs them only after an anonymous read failed", async () => {
+    const fetched = [];
+    globalThis.fetch = async (url, init) => {
+      fetched.push(init.credentials);
+      return init.credentials === "include" ? new Response(PNG, { headers: { "content-type": "image/png" } }) : new Response("login", { status: 403 });
+    };
+    stubBrowser({ onSend: () => null });
+    assert.deepEqual(await fetchImageBytes(3, { kind: "generated", src: "https://private.example.net/a.png" }), PNG);
+    assert.deepEqual(fetched, ["omit", "include"]);
+  });
+
+  it("in the page, tries with credentials when the anonymous read gets a verification page", async () => {
+    globalThis.location = new URL("https://chat.deepseek.com/a/chat/s/x");
+    const seen = [];
+    globalThis.fetch = async (url, init) => {
+      seen.push(init.credentials);
+      return init.credentials === "omit"
+        ? new Response("<!doctype html><title>Human Verification</title>", { headers: { "content-type": "text/html" } })
+        : new Response(PNG, { headers: { "content-type": "image/png" } });
+    };
+    try {
+      const result = await pageRead("https://waf.example.net/a.png", 1000, "/api/v0/file/preview", ["omit", "include"]);
+      assert.equal(result.data, b64(PNG));
+      assert.deepEqual(seen, ["omit", "include"]);
+    } finally {
+      delete globalThis.location;
+    }
+  });
+
+  it("reads DeepSeek's own hosts with credentials only", async () => {
+    assert.deepEqual(credentialModes("https://files.deepseeksvc.com/api/file?file_id=f&ty=r"), ["include"]);
+    assert.deepEqual(credentialModes("https://chat.deepseek.com/static/a.png"), ["include"]);
+    assert.deepEqual(credentialModes("https://deepseek.com.evil.example/a.png"), ["omit", "include"]);
+    assert.deepEqual(credentialModes("https://notdeepseeksvc.com/a.png"), ["omit", "include"]);
+    const fetched = [];
+    globalThis.fetch = async (url, init) => {
+      fetched.push(init.credentials);
+      return new Response(PNG, { headers: { "content-type": "image/png" } });
+    };
+    stubBrowser({ onSend: () => null });
+    await fetchImageBytes(3, { kind: "uploaded", src: "https://files.deepseeksvc.com/api/file?file_id=f&state=s&ty=r" });
+    assert.deepEqual(fetched, ["include"]);
   });
 
   it("refuses a verification page and falls back from the raw upload to the large preview", async () => {

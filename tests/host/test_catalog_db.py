@@ -111,7 +111,7 @@ def test_huge_seeds_are_kept_exactly(catalog, tmp_path):
 def test_find_duplicate_returns_an_existing_file_of_the_same_size(catalog, tmp_path):
     root = tmp_path / "out"
     path = saved_file(root / "d", "cat.png")
-    catalog.add(path=path, sha256=SHA, format="png", size=path.stat().st_size)
+    catalog.add(path=path, sha256=SHA, content_sha256=SHA, format="png", size=path.stat().st_size)
     assert catalog.find_duplicate(SHA, "png", root) == str(path)
     assert catalog.find_duplicate(SHA, "png", str(root)) == str(path)
 
@@ -119,7 +119,7 @@ def test_find_duplicate_returns_an_existing_file_of_the_same_size(catalog, tmp_p
 def test_find_duplicate_ignores_other_formats_hashes_and_roots(catalog, tmp_path):
     root = tmp_path / "out"
     path = saved_file(root, "cat.png")
-    catalog.add(path=path, sha256=SHA, format="png", size=path.stat().st_size)
+    catalog.add(path=path, sha256=SHA, content_sha256=SHA, format="png", size=path.stat().st_size)
     assert catalog.find_duplicate(SHA, "webp", root) is None
     assert catalog.find_duplicate("cd" * 32, "png", root) is None
     assert catalog.find_duplicate(SHA, "png", tmp_path / "elsewhere") is None
@@ -132,7 +132,7 @@ def test_find_duplicate_ignores_deleted_changed_or_replaced_files(catalog, tmp_p
     changed = saved_file(root, "changed.png")
     swapped = saved_file(root, "swapped.png")
     for p in (gone, changed, swapped):
-        catalog.add(path=p, sha256=SHA, format="png", size=p.stat().st_size)
+        catalog.add(path=p, sha256=SHA, content_sha256=SHA, format="png", size=p.stat().st_size)
     gone.unlink()
     changed.write_bytes(b"edited by the user, longer now")
     swapped.unlink()
@@ -140,12 +140,30 @@ def test_find_duplicate_ignores_deleted_changed_or_replaced_files(catalog, tmp_p
     assert catalog.find_duplicate(SHA, "png", root) is None
 
 
+def test_find_duplicate_ignores_rows_without_a_content_digest_and_files_touched_since(
+    catalog, tmp_path
+):
+    """Only a digest computed from bytes identifies a picture: a row recorded without one (an
+    older catalog, before reindex) or whose file changed since is never a duplicate."""
+    root = tmp_path / "out"
+    old = saved_file(root, "old.png")
+    catalog.add(path=old, sha256=SHA, format="png", size=old.stat().st_size)
+    assert catalog.find_duplicate(SHA, "png", root) is None
+    touched = saved_file(root, "touched.png")
+    catalog.add(
+        path=touched, sha256=SHA, content_sha256=SHA, format="png", size=touched.stat().st_size
+    )
+    assert catalog.find_duplicate(SHA, "png", root) == str(touched)
+    os.utime(touched, ns=(1, 1))
+    assert catalog.find_duplicate(SHA, "png", root) is None
+
+
 def test_find_duplicate_prefers_the_newest_valid_copy(catalog, tmp_path):
     root = tmp_path / "out"
     old = saved_file(root, "old.png")
     new = saved_file(root, "new.png")
-    catalog.add(path=old, sha256=SHA, format="png", size=old.stat().st_size)
-    catalog.add(path=new, sha256=SHA, format="png", size=new.stat().st_size)
+    catalog.add(path=old, sha256=SHA, content_sha256=SHA, format="png", size=old.stat().st_size)
+    catalog.add(path=new, sha256=SHA, content_sha256=SHA, format="png", size=new.stat().st_size)
     assert catalog.find_duplicate(SHA, "png", root) == str(new)
     new.unlink()
     assert catalog.find_duplicate(SHA, "png", root) == str(old)
@@ -197,7 +215,14 @@ def _save_once(args):
             return ("duplicate", existing)
         time.sleep(0.05)  # widen the race window a check without a lock would lose
         path = storage.write_new(Path(root), "same.png", [data])
-        cat.add(path=path, sha256=SHA, format="png", size=len(data), source=f"w{worker}")
+        cat.add(
+            path=path,
+            sha256=SHA,
+            content_sha256=SHA,
+            format="png",
+            size=len(data),
+            source=f"w{worker}",
+        )
         return ("saved", str(path))
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -82,7 +83,7 @@ def test_reindex_after_deleting_the_catalog_gives_the_same_results(saved, home):
         for entry in cat.iter_entries():
             old = rows_before[entry.path]
             for field in (
-                "sha256",
+                "content_sha256",
                 "format",
                 "bytes",
                 "width",
@@ -135,7 +136,8 @@ def test_sidecar_metadata_is_read_for_files_that_could_not_take_it(tmp_path):
     (tmp_path / "plain.json").write_text(record.encode(meta), "utf-8")
     facts = read_file(plain)
     assert facts.metadata.prompt == "sidecar only 侧车" and facts.convention == "sidecar"
-    assert facts.sha256 == "cd" * 32  # the hash the pipeline recorded, for dedupe
+    # Identity comes from the bytes, never from the hash a record claims.
+    assert facts.sha256 == hashlib.sha256(plain.read_bytes()).hexdigest() != "cd" * 32
     (tmp_path / "plain.json").write_text('{"prompt": "not our record"}', "utf-8")
     assert read_file(plain).metadata is None
 

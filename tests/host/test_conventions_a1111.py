@@ -56,10 +56,15 @@ def test_quotes_like_a1111_and_more():
     assert a1111.quote("Euler a") == "Euler a"
     assert a1111.quote("a, b") == '"a, b"'
     assert a1111.quote("https://x") == '"https://x"'
-    assert a1111.quote('猫 "q"') == '猫 "q"'  # no , : or newline: A1111 leaves it alone
+    # A quote inside is quoted as \u0022, which A1111's unquote (json.loads) reads back and
+    # which keeps Civitai's quote counting in step (tests/interop/readers.py).
+    assert a1111.quote('猫 "q"') == '"猫 \\u0022q\\u0022"'
     assert a1111.quote(" lead") == '" lead"'
-    assert a1111.quote('"x"') == '"\\"x\\""'
+    assert a1111.quote('"x"') == '"\\u0022x\\u0022"'
     assert a1111.quote("a\tb") == '"a\\tb"'
+    assert a1111.quote(":\\") == '":\\\\"'
+    for value in ('猫 "q"', '"x"', ":\\", '\\"', "a\\u0022b"):
+        assert a1111.unquote(a1111.quote(value)) == value
 
 
 def test_custom_values_with_commas_colons_quotes_round_trip():
@@ -75,7 +80,7 @@ def test_custom_values_with_commas_colons_quotes_round_trip():
     )
     text = a1111.encode(meta)
     assert 'Source URL: "https://x.test/a?b=1,2"' in text
-    assert 'Conversation title: "猫: \\"quoted\\", title"' in text
+    assert 'Conversation title: "猫: \\u0022quoted\\u0022, title"' in text
     assert text.index("Model: sdxl") < text.index("Origin:")  # ours after the standard keys
     assert a1111.decode(text) == meta
 
@@ -84,8 +89,8 @@ def test_generated_image_without_steps_says_unknown_instead_of_inventing():
     meta = Metadata(prompt="一只猫", width=1024, height=1024, model="DeepSeek", tool="dsexport 1")
     text = a1111.encode(meta)
     assert text == (
-        "一只猫\nSteps: unknown, Sampler: unknown, CFG scale: unknown, Size: 1024x1024, "
-        "Model: DeepSeek, Origin: generated, Tool: dsexport 1"
+        "一只猫\nNegative prompt:\nSteps: unknown: not reported, Sampler: unknown, "
+        "Size: 1024x1024, Model: DeepSeek, Origin: generated, Tool: dsexport 1"
     )
     decoded = a1111.decode(text)
     assert (decoded.steps, decoded.sampler, decoded.cfg_scale, decoded.extra) == (None,) * 3 + ({},)
@@ -224,8 +229,8 @@ def test_keys_from_other_a1111_files_are_written_back_and_bad_keys_dropped():
     extra = {"a1111": {"Model hash": "h", "Lora hashes": "a: b, c: d", "bad\nkey": "x", "Seed": 9}}
     meta = Metadata(prompt="p", steps=1, sampler="s", extra=extra)
     text = a1111.encode(meta)
-    assert (
-        text
-        == 'p\nSteps: 1, Sampler: s, Model hash: h, Lora hashes: "a: b, c: d", Origin: generated'
+    assert text == (
+        'p\nNegative prompt:\nSteps: 1, Sampler: s, Model hash: h, Lora hashes: "a: b, c: d", '
+        "Origin: generated"
     )
     assert a1111.decode(text).extra == {"a1111": {"Model hash": "h", "Lora hashes": "a: b, c: d"}}

@@ -155,6 +155,7 @@ def test_merge_keeps_camera_tags_in_their_byte_order_and_replaces_ours(tmp_path)
     loaded = piexif.load(b"Exif\0\0" + merged)
     ours = {piexif.ExifIFD.UserComment, piexif.ExifIFD.ExifVersion}
     ours |= {piexif.ExifIFD.DateTimeOriginal, piexif.ExifIFD.OffsetTimeOriginal}
+    ours |= {piexif.ImageIFD.ImageDescription}
     for ifd in ("0th", "Exif", "GPS"):
         for tag, value in before[ifd].items():
             if tag not in ours and tag not in (0x8769, 0x8825):
@@ -162,16 +163,19 @@ def test_merge_keeps_camera_tags_in_their_byte_order_and_replaces_ours(tmp_path)
     assert loaded["0th"][piexif.ImageIFD.Orientation] == 6
     assert loaded["0th"][piexif.ImageIFD.Make] == b"Canon"
     assert loaded["GPS"][piexif.GPSIFD.GPSLatitudeRef] == b"N"
+    # UserComment in the byte order of the EXIF it sits in: little-endian UTF-16 here.
     comment = loaded["Exif"][piexif.ExifIFD.UserComment]
-    assert piexif.helper.UserComment.load(comment) == a1111.encode(META)
-    # Non-ASCII prompt: no ImageDescription of ours, and the camera's stays.
-    assert loaded["0th"][piexif.ImageIFD.ImageDescription] == b"old description"
+    assert comment == b"UNICODE\0" + a1111.encode(META).encode("utf-16-le")
+    assert exif.fields(merged)["UserComment"] == a1111.encode(META)
+    # The camera's description gives way to the prompt (UTF-8, as MWG recommends), so MWG
+    # readers, which prefer the EXIF description, show the prompt.
+    assert loaded["0th"][piexif.ImageIFD.ImageDescription] == META.prompt.encode()
     path = tmp_path / "merged.jpg"
     path.write_bytes(jpeg_with_app1(merged))
-    # Documented trade-off: a little-endian EXIF keeps its byte order (maker notes depend on
-    # it) while UserComment stays big-endian, which every A1111-style reader requires.
-    assert validate_warnings(path) == ["Wrong byte order for EXIF UserComment UNICODE text"]
-    assert exiftool_json(path)["IFD0:Orientation"] == "Rotate 90 CW"
+    assert validate_warnings(path) == []
+    tags = exiftool_json(path)
+    assert tags["IFD0:Orientation"] == "Rotate 90 CW"
+    assert tags["ExifIFD:UserComment"] == a1111.encode(META)
 
 
 def test_merge_keeps_the_thumbnail(tmp_path):

@@ -47,7 +47,7 @@ def test_module_has_the_common_interface(name):
     assert name == module.NAME
     assert module.EXTENSION and "." not in module.EXTENSION
     assert module.MIME.startswith("image/")
-    for fn in ("accepts", "probe", "embed", "extract"):
+    for fn in ("accepts", "probe", "embed", "extract", "content_digest"):
         assert callable(getattr(module, fn))
 
 
@@ -74,6 +74,27 @@ def test_probe_reads_the_size_pillow_sees(name, kind):
         assert (info.width, info.height) == im.size
         assert info.animated == bool(getattr(im, "is_animated", False))
     assert not info.has_c2pa
+
+
+@pytest.mark.parametrize(("name", "kind"), cases(EMBEDDABLE))
+def test_content_digest_is_the_same_before_and_after_embedding(name, kind):
+    """The catalog recognises a file by this digest, computed from its bytes: a save of the same
+    picture (whatever metadata it carried before or after) must give the same one, twice over."""
+    module = FORMATS[name]
+    data = all_samples(name)[kind]
+    once = embed(name, data, payload("一只猫"))
+    twice = embed(name, once, payload("another prompt, 另一个"))
+    digests = {module.content_digest(x) for x in (data, once, twice)}
+    assert len(digests) == 1
+    assert len(digests.pop()) == 64
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_content_digest_differs_for_other_pictures(name):
+    found = {k: FORMATS[name].content_digest(d) for k, d in all_samples(name).items()}
+    if name == "png":  # the same picture as "RGB", plus text chunks: the same content
+        assert found.pop("with-text") == found["RGB"]
+    assert len(set(found.values())) == len(found)
 
 
 @pytest.mark.parametrize(("name", "kind"), cases(RASTER_EMBEDDABLE))

@@ -22,6 +22,21 @@ def test_comment_and_xmp_go_before_the_first_image_and_frames_are_untouched():
     assert out.endswith(b"\x3b")
 
 
+def test_the_netscape_loop_extension_stays_directly_after_the_colour_table():
+    """Netscape convention: NETSCAPE2.0 comes first after the global colour table; the Adobe XMP
+    SDK (exempi) cannot read an animated GIF's XMP otherwise (tests/interop checks exempi)."""
+    data = gif_sample("animated")
+    screen_end = 13 + 3 * (2 << (data[10] & 7))
+    assert data[screen_end : screen_end + 14] == b"\x21\xff\x0bNETSCAPE2.0"
+    out = join(gif.embed(data, payload("猫")))
+    assert out[screen_end : screen_end + 14] == b"\x21\xff\x0bNETSCAPE2.0"
+    # A file written in the old order (ours first) is put right on the next save.
+    wrong = data[:screen_end] + gif.xmp_extension(payload().xmp) + data[screen_end:]
+    again = join(gif.embed(wrong, payload("猫")))
+    assert again[screen_end : screen_end + 14] == b"\x21\xff\x0bNETSCAPE2.0"
+    assert again.count(b"XMP DataXMP") == 1
+
+
 def test_xmp_extension_ends_with_the_magic_trailer():
     out = join(gif.embed(gif_sample("still"), payload()))
     at = out.index(b"XMP DataXMP")

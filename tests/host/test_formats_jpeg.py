@@ -203,3 +203,17 @@ def test_exiftool_validates_and_reads_exif_and_xmp(tmp_path, kind):
     assert tags["XMP-dc:Description"] == "猫 🐱 שלום"
     if kind == "jfif-icc-exif":
         assert "ICC-header:ProfileVersion" in tags
+
+
+def test_extract_reports_frame_size_and_a_real_jfif_density_only():
+    from PIL import Image
+
+    def encoded(**kw) -> bytes:
+        buf = io.BytesIO()
+        Image.new("RGB", (33, 21), "red").save(buf, "JPEG", **kw)
+        return buf.getvalue()
+
+    plain = encoded()  # Pillow's JFIF: aspect ratio 1:1, no unit
+    assert jpeg.extract(plain).pixel_size == (33, 21)
+    assert jpeg.extract(plain).density is None
+    assert jpeg.extract(encoded(dpi=(300, 300))).density == (300, 300, 2)

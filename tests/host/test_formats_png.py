@@ -41,6 +41,15 @@ def test_text_chunks_go_right_after_ihdr_and_everything_else_is_kept():
     assert out[8:33] == data[8:33]
 
 
+def test_xmp_chunk_comes_before_the_other_text_chunks():
+    """The Adobe XMP SDK (exempi 2.6) finds no XMP when another iTXt chunk precedes it, which
+    is the case for every prompt that is not Latin-1 (tests/interop checks exempi itself)."""
+    out = join(png.embed(png_sample("RGB"), payload("一只猫")))
+    types = [(t, keyword(d)) for t, d in png_chunks(out)]
+    assert types[1] == (b"iTXt", b"XML:com.adobe.xmp")
+    assert (b"iTXt", b"parameters") in types[2:]
+
+
 def test_parameters_is_text_when_latin1_and_itxt_otherwise():
     data = png_sample("RGB")
     latin = Payload(parameters="café, Steps: 20", exif=None, xmp=b"<x/>", text={})

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from format_samples import SVG_SAMPLE, exiftool_json, payload
 
-from dsexport.errors import CorruptImage, UnsupportedFormat
+from dsexport.errors import CorruptImage, TooLarge, UnsupportedFormat
 from dsexport.formats import svg
 from dsexport.formats.base import join
 
@@ -101,3 +101,63 @@ def test_exiftool_reads_our_xmp(tmp_path):
     out = join(svg.embed(SVG_SAMPLE, payload("流程 🐱 שלום")))
     tags = exiftool_json(tmp_path, out, "svg")
     assert tags["XMP-dc:Description"] == "流程 🐱 שלום"
+
+
+def test_a_comment_that_looks_like_our_element_is_not_edited():
+    data = (
+        b'<svg xmlns="http://www.w3.org/2000/svg"><!-- <metadata id="dsexport"> -->'
+        b'<rect width="1" height="1"/><circle r="1"/><metadata>not ours</metadata></svg>'
+    )
+    once = join(svg.embed(data, payload("first")))
+    twice = join(svg.embed(once, payload("second")))
+    for out in (once, twice):
+        assert (
+            b'<!-- <metadata id="dsexport"> --><rect width="1" height="1"/><circle r="1"/>' in out
+        )
+        assert b"<metadata>not ours</metadata></svg>" in out
+        assert out.count(b'<metadata id="dsexport">') == 2  # the comment and ours
+    assert b"second" in svg.extract(twice).xmp and b"first" not in twice
+
+
+def test_an_inkscape_metadata_element_is_merged_into_ours_not_duplicated():
+    data = (
+        b'<svg xmlns="http://www.w3.org/2000/svg"><metadata id="metadata5"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns:cc="http://creativecommons.org/ns#" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<cc:Work rdf:about=""><dc:format>image/svg+xml</dc:format></cc:Work></rdf:RDF>'
+        b"</metadata><g/></svg>"
+    )
+    from dsexport.conventions import build_payload
+    from dsexport.model import Metadata
+
+    out = join(svg.embed(data, build_payload(Metadata(prompt="p"), svg.extract(data), fmt="svg")))
+    assert out.count(b"<metadata") == 1 and b"metadata5" not in out
+    assert b"image/svg+xml</dc:format>" in out and out.endswith(b"<g/></svg>")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<!DOCTYPE svg [<!ENTITY % p "x">]><svg xmlns="http://www.w3.org/2000/svg"/>',
+        b'<!DOCTYPE svg [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b'<svg xmlns="http://www.w3.org/2000/svg"><text>&e;</text></svg>',
+    ],
+)
+def test_parameter_and_external_entities_are_refused(data):
+    with pytest.raises(UnsupportedFormat, match="entities"):
+        svg.probe(data)
+
+
+def test_nesting_and_size_are_capped():
+    deep = b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<g>" * 600 + b"</g>" * 600 + b"</svg>"
+    with pytest.raises(TooLarge, match="nest"):
+        svg.probe(deep)
+    with pytest.raises(TooLarge):
+        svg.probe(b"<svg>" + b" " * svg.MAX_SVG_BYTES + b"</svg>")
+
+
+def test_embedding_never_changes_the_drawing():
+    from format_samples import SVG_SAMPLE
+
+    out = join(svg.embed(SVG_SAMPLE, payload("x")))
+    assert svg.content_digest(out) == svg.content_digest(SVG_SAMPLE)

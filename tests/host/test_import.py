@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,8 @@ def _png(path: Path, text: dict[str, str]) -> Path:
     info = PngInfo()
     for key, value in text.items():
         info.add_text(key, value)
-    Image.new("RGB", (64, 48), (len(path.name) * 9 % 256, 80, 120)).save(path, pnginfo=info)
+    shade = zlib.crc32(path.name.encode()) % 256  # a different picture per file name
+    Image.new("RGB", (64, 48), (shade, 80, 120)).save(path, pnginfo=info)
     return path
 
 

@@ -6,9 +6,13 @@ pipeline holds it around "is this image already saved? if not, write it and reco
 makes that check-then-write atomic across processes. Example::
 
     with open_catalog() as catalog, catalog.save_lock():
-        if catalog.find_duplicate(sha, "png", "/home/ana/Pictures/DeepSeek") is None:
+        if catalog.find_duplicate(content, "png", "/home/ana/Pictures/DeepSeek") is None:
             path = storage.write_new(...)
-            catalog.add(path=str(path), sha256=sha, format="png", size=n, metadata=meta)
+            catalog.add(path=str(path), sha256=sha, content_sha256=content, format="png", …)
+
+Identity is always computed from bytes: ``content_sha256`` is the container module's
+``content_digest`` of the file (the picture without its metadata), computed by whoever read or
+wrote those bytes, never a hash a file states about itself.
 
 Schema changes are numbered migrations (``MIGRATIONS``): append one, never edit one. The
 ``schema_version`` table records how many have run. A migration step is SQL text or a
@@ -310,6 +314,24 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] =
         )""",
         "CREATE INDEX idx_exports_conversation ON exports (conversation_id)",
     ),
+    (
+        # Identities beside content hashes (version 5; catalog/identity.py: one Mermaid chart
+        # rendered again is other bytes, the same picture). A row of its own, gone with its image.
+        """CREATE TABLE IF NOT EXISTS identities (
+            image_id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS idx_identities_identity ON identities (identity)",
+        """CREATE TRIGGER IF NOT EXISTS images_identity_delete AFTER DELETE ON images BEGIN
+            DELETE FROM identities WHERE image_id = old.id;
+        END""",
+    ),
+    (
+        # Deduplication by what the file's bytes are, not by a hash a file carries inside it
+        # (which any file can claim). Rows from before stay NULL until reindex reads them.
+        "ALTER TABLE images ADD COLUMN content_sha256 TEXT",
+        "CREATE INDEX idx_images_content ON images (content_sha256, format)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -341,6 +363,7 @@ _COLUMNS = (
     "mtime_ns",
     "search_extra",
     "search_grams",
+    "content_sha256",
 )
 
 
@@ -378,6 +401,8 @@ class Entry:
     """The file's modification time when it was recorded; ``reindex`` skips unchanged files."""
     search_extra: str | None = None
     search_grams: str | None = None
+    content_sha256: str | None = None
+    """The format's ``content_digest`` of the file as written or read: the dedupe key."""
 
     @property
     def metadata(self) -> Metadata:
@@ -500,27 +525,45 @@ class Catalog:
         return rows[0] if rows else None
 
     def find_duplicate(
-        self, sha256: str | None, fmt: str, output_root: str | os.PathLike
+        self,
+        content_sha256: str | None,
+        fmt: str,
+        output_root: str | os.PathLike,
+        *,
+        identity: str | None = None,
     ) -> str | None:
-        """The path of an earlier save of the same input bytes in the same format under
-        ``output_root`` that still exists as a regular file of the recorded size, else ``None``."""
+        """The path of an earlier save of the same picture (``content_sha256``, computed from
+        bytes), or of the same ``identity`` (catalog/identity.py), in the same format under
+        ``output_root`` that is still the regular file that was recorded (same size and
+        modification time), else ``None``."""
         from dsexport.storage import is_within
 
-        if not sha256:
-            return None
-        rows = self._conn.execute(
-            "SELECT path, bytes FROM images WHERE sha256 = ? AND format = ? ORDER BY id DESC",
-            (sha256, fmt),
-        ).fetchall()
-        for path, size in rows:
+        rows = []
+        if identity:
+            rows += self._conn.execute(
+                "SELECT i.path, i.bytes, i.mtime_ns FROM identities d"
+                " JOIN images i ON i.id = d.image_id"
+                " WHERE d.identity = ? AND i.format = ? ORDER BY i.id DESC",
+                (identity, fmt),
+            ).fetchall()
+        if content_sha256:
+            rows += self._conn.execute(
+                "SELECT path, bytes, mtime_ns FROM images WHERE content_sha256 = ? AND format = ?"
+                " ORDER BY id DESC",
+                (content_sha256, fmt),
+            ).fetchall()
+        for path, size, mtime_ns in rows:
             if not is_within(path, [output_root]):
                 continue
             try:
                 st = os.lstat(path)
             except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode) and st.st_size == size:
-                return path
+            if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+                continue
+            if mtime_ns is not None and st.st_mtime_ns != mtime_ns:
+                continue  # changed since it was recorded: no longer known to be that picture
+            return path
         return None
 
     def get(self, path: str | os.PathLike) -> Entry | None:
@@ -548,11 +591,17 @@ class Catalog:
         source: str | None = None,
         saved_at: str | None = None,
         mtime_ns: int | None = None,
+        content_sha256: str | None = None,
+        identity: str | None = None,
     ) -> int:
         """Record a saved (or embedded) file; a row for the same path is replaced. Returns its id.
 
         ``size`` is the file's size on disk as written (``find_duplicate`` compares it);
-        ``mtime_ns`` its modification time (looked up when not given).
+        ``mtime_ns`` its modification time (looked up when not given); ``sha256`` a hash of
+        real bytes (the input as received, or the file); ``content_sha256`` the format's
+        ``content_digest`` of the file (rows without it are never found as duplicates);
+        ``identity`` what makes it the same picture beyond its bytes (only a save passes one;
+        without it none is kept).
         """
         if mtime_ns is None:
             with contextlib.suppress(OSError):
@@ -563,7 +612,7 @@ class Catalog:
             seed = str(seed)
         values = {
             "path": _norm(path),
-            "sha256": sha256 or meta.sha256 or "",
+            "sha256": sha256 or "",
             "format": format,
             "bytes": int(size),
             "width": width if width is not None else meta.width,
@@ -587,6 +636,7 @@ class Catalog:
             "turn_index": meta.turn_index,
             "captured_ts": captured_timestamp(meta.captured_at),
             "mtime_ns": mtime_ns,
+            "content_sha256": content_sha256,
         }
         extra_text = search_extra(meta, values["path"])
         values["search_extra"] = extra_text
@@ -604,7 +654,14 @@ class Catalog:
             row = self._conn.execute(
                 "SELECT id FROM images WHERE path = ?", (values["path"],)
             ).fetchone()
-            return int(row[0])
+            image_id = int(row[0])
+            self._conn.execute("DELETE FROM identities WHERE image_id = ?", (image_id,))
+            if identity:
+                self._conn.execute(
+                    "INSERT INTO identities (image_id, identity) VALUES (?, ?)",
+                    (image_id, identity),
+                )
+            return image_id
 
     def move(self, entry_id: int, new_path: str | os.PathLike, *, mtime_ns: int | None) -> None:
         """Record that a file now lives at ``new_path`` (``check`` found it moved)."""

@@ -3,6 +3,11 @@
 Shared by ``reindex``, ``check`` and ``import``: the files are the source of truth, so every one
 of them reads the metadata embedded in the file (``pipeline.inspect``), or in the ``.json``
 sidecar beside it when the file could not take any (C2PA, AVIF).
+
+What a file says about itself is only ever its metadata: identity comes from its bytes.
+``sha256`` is the hash of the file, ``content_sha256`` its format's ``content_digest`` (the
+picture without metadata, the dedupe key); the ``sha256`` a record inside the file claims is
+never used for either.
 """
 
 from __future__ import annotations
@@ -16,13 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dsexport.errors import DsError, NotFound
+from dsexport.errors import CorruptImage, DsError, IoError, NotFound
 from dsexport.model import Metadata
 
 #: File name extensions worth opening (lower case, no dot). Sniffing decides the real format.
 IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "jpe", "jfif", "webp", "gif", "avif", "svg"})
 
-HASH_CHUNK = 1 << 20
+
+class UnusableMetadata(CorruptImage):
+    """The file is an image, but the metadata it carries is out of the bounds every request is
+    held to (a 23-digit step count, a CFG scale of 1e999, nesting hundreds deep): it is skipped,
+    with this reason, rather than catalogued."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,9 @@ class FileFacts:
     """Where the metadata came from: ``dsexport``, ``a1111``, ``comfyui``, ``novelai``, ``xmp``,
     ``sidecar``; ``None`` when the file carries none."""
     sha256: str
-    """Our record's hash of the bytes as first received when there is one (so dedupe matches
-    what the pipeline recorded), else the hash of the file."""
+    """SHA-256 of the file's bytes as read."""
+    content_sha256: str
+    """The format's ``content_digest`` of the same bytes: what identifies the picture."""
 
     @property
     def mtime_iso(self) -> str:
@@ -96,12 +106,16 @@ def read_file(path: str | os.PathLike) -> FileFacts:
 
     target = os.path.abspath(os.fspath(path))
     info = inspect(target)
+    if info.problem:
+        # Numbers or nesting out of bounds in what the file carries: cataloguing it would put
+        # them into every search result and bundle (docs/metadata.md, "Reading").
+        msg = f"its metadata is not usable: {info.problem}"
+        raise UnusableMetadata(msg)
     st = os.stat(target)
-    meta, convention = info.metadata, info.convention
-    if meta is None:
-        meta = _sidecar(target)
-        convention = "sidecar" if meta is not None else None
-    sha = meta.sha256 if meta is not None and convention in ("dsexport", "sidecar") else None
+    sha, content, fmt = digests(target)
+    if fmt != info.format:
+        msg = f"{target} changed while it was being read"
+        raise IoError(msg)
     return FileFacts(
         path=target,
         format=info.format,
@@ -109,38 +123,23 @@ def read_file(path: str | os.PathLike) -> FileFacts:
         mtime_ns=st.st_mtime_ns,
         width=info.width,
         height=info.height,
-        metadata=meta,
-        convention=convention,
-        sha256=sha or hash_file(target),
+        metadata=info.metadata,
+        convention=info.convention,
+        sha256=sha,
+        content_sha256=content,
     )
 
 
-def _sidecar(image: str) -> Metadata | None:
-    """The record the pipeline wrote beside a file it could not embed into (``cat.json``)."""
-    from dsexport.conventions import record
+def digests(path: str | os.PathLike) -> tuple[str, str, str]:
+    """(SHA-256 of the file, its format's ``content_digest``, the format) from one read of its
+    bytes; raises ``DsError`` subclasses for files that are not images we read."""
+    from dsexport.formats import FORMATS
+    from dsexport.pipeline import open_image
+    from dsexport.sniff import sniff
 
-    candidate = Path(image).with_suffix(".json")
-    try:
-        if candidate.is_symlink() or candidate.stat().st_size > 4 * 1024 * 1024:
-            return None
-        text = candidate.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not record.looks_like_record(text):
-        return None
-    try:
-        meta = record.decode(text)
-    except (ValueError, DsError):
-        return None
-    return meta
-
-
-def hash_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    with open_image(path) as data:
+        fmt = sniff(data)
+        return hashlib.sha256(data).hexdigest(), FORMATS[fmt].content_digest(data), fmt
 
 
 READ_WINDOW = 64

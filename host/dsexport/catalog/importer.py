@@ -4,7 +4,11 @@ files (and any with readable XMP) — where they are, or copied/moved into the o
 In place (the default) nothing is written to the files: the catalog only records them. ``copy``
 and ``move`` go through ``pipeline.save_image``, so the copy gets the output folder's naming,
 our record embedded next to the other tool's metadata, deduplication, and never overwrites a
-file; ``move`` deletes the original only once its copy is safely written (or was already saved).
+file. ``move`` deletes an original only after reading the file in the output folder back and
+finding the same picture bytes in it (``content_digest``), with the original unchanged since it
+was read; when that file is an earlier save (a duplicate), only if it was saved from exactly
+these bytes, so metadata only the original carries is never lost. Nothing a file says about
+itself (a record's ``sha256``) takes part in that decision.
 Example::
 
     with open_catalog() as cat:
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsexport.catalog.db import Catalog
-from dsexport.catalog.files import FileFacts, iter_images, read_many
+from dsexport.catalog.files import FileFacts, UnusableMetadata, iter_images, read_many
 from dsexport.catalog.maintain import _Writer, add_facts
 from dsexport.errors import BadRequest, DsError
 
@@ -37,15 +41,23 @@ class ImportReport:
     no_metadata: int = 0
     """Images without any prompt metadata (skipped unless ``include_all``)."""
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Images whose metadata is out of bounds (``UnusableMetadata``), with the reason; the
+    rest is imported all the same."""
     saved: list[tuple[str, str]] = field(default_factory=list)
     """``(source, destination)`` for copy/move."""
+    kept: list[tuple[str, str]] = field(default_factory=list)
+    """``move``: originals left in place, with the reason (the copy could not be verified, or
+    an earlier save of the same picture carries other metadata)."""
     conventions: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
             **self.__dict__,
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "saved": [{"from": a, "to": b} for a, b in self.saved],
+            "kept": [{"path": p, "reason": r} for p, r in self.kept],
         }
 
 
@@ -90,6 +102,8 @@ def import_paths(
             if not isinstance(facts, FileFacts):
                 raise facts
             _import_one(catalog, write, facts, mode, include_all, output_dir, config, report)
+        except UnusableMetadata as err:
+            report.skipped.append((text, str(err)))
         except (DsError, OSError) as err:
             report.failed.append((text, str(err)))
         finally:
@@ -129,9 +143,52 @@ def _import_one(catalog, write, facts: FileFacts, mode, include_all, output_dir,
         report.imported += 1
     report.saved.append((text, result.path))
     if mode == "move" and not _same_file(text, result.path):
+        reason = _why_keep(facts, result, catalog)
+        if reason is not None:
+            report.kept.append((text, reason))
+            return
         os.unlink(text)
         if catalog is not None:
             write(lambda p=text: catalog.remove(p))
+
+
+def _why_keep(facts: FileFacts, result, catalog: Catalog | None) -> str | None:
+    """``None`` when the original may be deleted (see the module docstring), else why not.
+    Both files are read again now: nothing decided earlier, and nothing either file says about
+    itself, is taken on trust."""
+    from dsexport.catalog.files import digests
+
+    try:
+        source_sha, source_content, source_fmt = digests(facts.path)
+        copy_sha, copy_content, copy_fmt = digests(result.path)
+    except (DsError, OSError) as err:
+        return f"kept: the copy could not be verified ({err})"
+    if (source_content, source_fmt) != (copy_content, copy_fmt):
+        return f"kept: {result.path} does not hold the same picture"
+    if source_sha != facts.sha256:
+        return "kept: the file changed while it was being imported"
+    if not result.duplicate:
+        return None
+    saved_from = _recorded_hash(catalog, result.path)
+    if source_sha in (saved_from, copy_sha):
+        return None
+    return (
+        f"kept: the same picture is already saved as {result.path}, but this file carries "
+        "other metadata; delete it yourself if you do not need that"
+    )
+
+
+def _recorded_hash(catalog: Catalog | None, path: str) -> str | None:
+    """The ``sha256`` the catalog recorded for ``path``: the hash of the bytes it was saved
+    from, computed by the pipeline when it read them."""
+    if catalog is not None:
+        entry = catalog.get(path)
+        return entry.sha256 if entry else None
+    from dsexport.catalog import open_catalog
+
+    with open_catalog() as default:
+        entry = default.get(path)
+        return entry.sha256 if entry else None
 
 
 def _save_copy(facts: FileFacts, output_dir, config):

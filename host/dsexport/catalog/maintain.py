@@ -36,7 +36,8 @@ class ReindexReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    """Files that are not images we read, with the reason."""
+    """Files that are not images we read, or whose metadata is out of bounds, with the reason.
+    The rest of the folder is catalogued all the same."""
 
     def to_dict(self) -> dict:
         return {**self.__dict__, "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
@@ -120,7 +121,8 @@ def add_facts(
 
     current = catalog.get(facts.path)
     if current is not None:
-        if not force and (current.bytes, current.mtime_ns) == (facts.size, facts.mtime_ns):
+        unchanged = (current.bytes, current.mtime_ns) == (facts.size, facts.mtime_ns)
+        if not force and unchanged and current.content_sha256 == facts.content_sha256:
             return False
         source = current.source or source
         saved_at = current.saved_at
@@ -138,6 +140,7 @@ def add_facts(
         source=source,
         saved_at=saved_at or facts.mtime_iso,
         mtime_ns=facts.mtime_ns,
+        content_sha256=facts.content_sha256,
     )
     return True
 
@@ -152,9 +155,11 @@ def reindex(
 ) -> ReindexReport:
     """Bring the catalog in line with the image files under ``roots`` (default: the output folder).
 
-    Every image is read and recorded from its embedded metadata; files whose size and time are
-    what the catalog already has are skipped unless ``full``. Rows under ``roots`` whose file is
-    gone are removed. ``progress(total)`` may return a function called once per file.
+    Every image is read and recorded from its embedded metadata and identified by its bytes;
+    files whose size and time are what the catalog already has (and whose content digest it
+    knows) are skipped unless ``full``. A file that cannot be read, or whose metadata is out of
+    bounds, is skipped with its reason. Rows under ``roots`` whose file is gone are removed.
+    ``progress(total)`` may return a function called once per file.
     """
     folders = [_norm(r) for r in (roots if roots is not None else default_roots())]
     files = list(iter_images(folders, recursive=recursive))
@@ -176,7 +181,8 @@ def reindex(
                 st = os.stat(text)
             except OSError:
                 st = None
-            if st is not None and (st.st_size, st.st_mtime_ns) == (before.bytes, before.mtime_ns):
+            recorded = (before.bytes, before.mtime_ns)
+            if st and (st.st_size, st.st_mtime_ns) == recorded and before.content_sha256:
                 report.unchanged += 1
                 if advance:
                     advance()
@@ -222,7 +228,8 @@ def check(
     output folder and the nearest existing folder of each missing file), and, when ``repair``,
     point moved rows at the new place, forget deleted files and re-read changed ones.
 
-    A moved file is recognised by content: same size first (cheap), then the same hash.
+    A moved file is recognised by content: same size first (cheap), then the same content
+    digest computed from its bytes.
     """
     report = CheckReport(repaired=repair)
     missing: list[Entry] = []
@@ -326,7 +333,12 @@ def _find_moved(
         except (DsError, OSError):
             continue
         for entry in candidates:
-            if entry.sha256 == facts.sha256 and entry.format == facts.format:
+            # Rows from before content digests: the hash of the file itself, read just now.
+            if entry.content_sha256:
+                same = entry.content_sha256 == facts.content_sha256
+            else:
+                same = entry.sha256 == facts.sha256
+            if entry.format == facts.format and same:
                 found[entry.id] = facts
                 known.add(text)
                 break

@@ -11,8 +11,10 @@ HELP = """\
 Catalog images that carry A1111, ComfyUI, NovelAI or DS Export metadata so `dsexport search`
 finds them. By default files stay where they are and are not changed. --copy saves a copy into
 the output folder (named like every save, the prompt embedded, never overwriting anything);
---move does the same and then deletes the original. Images without a prompt are skipped unless
---all. A progress bar shows on a terminal for large folders.
+--move does the same and then deletes the original, once the file in the output folder has been
+read back and holds the same picture (an original whose picture was saved before with other
+metadata is kept, and listed). Images without a prompt are skipped unless --all. A progress bar
+shows on a terminal for large folders.
 
 examples:
   dsexport import ~/stable-diffusion-webui/outputs --recursive
@@ -77,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{report.already} already in the catalog")
         if report.no_metadata:
             print(f"{report.no_metadata} without prompt metadata, skipped (--all includes them)")
+        for path, reason in report.kept:
+            print(f"{path}: {reason}", file=sys.stderr)
+        for path, reason in report.skipped:
+            print(f"{path}: skipped: {reason}", file=sys.stderr)
         for path, reason in report.failed:
             print(f"{path}: {reason}", file=sys.stderr)
     return 1 if report.failed else 0

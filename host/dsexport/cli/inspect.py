@@ -59,7 +59,10 @@ def _print_human(name: str, info) -> None:
     if info.has_c2pa:
         print("  C2PA content credential present")
     if info.metadata is None:
-        print("  no metadata found")
+        if info.problem:
+            print(f"  {info.convention} metadata found, but not usable: {info.problem}")
+        else:
+            print("  no metadata found")
         return
     print(f"  convention: {info.convention}")
     from dsexport.model import EMBEDDABLE_FIELDS

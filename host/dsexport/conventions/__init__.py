@@ -52,6 +52,9 @@ class ReadResult:
     """The ``Reader.name`` that produced ``metadata``: ``dsexport``, ``a1111``, ``comfyui``, …"""
     fields: dict[str, Any] = field(default_factory=dict)
     """What we parsed on the way, for ``inspect``, e.g. ``{"exif": {tag: text}, "xmp": {…}}``."""
+    problem: str | None = None
+    """Why the metadata ``convention`` found is not usable (a number out of range, nesting too
+    deep, a text too long); ``metadata`` is then ``None``."""
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,14 @@ def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str
     exif_bytes = None
     if fmt in EXIF_FORMATS:
         comment = None if keep_foreign and _user_comment(existing) else parameters
-        exif_bytes = exif.encode(meta, comment, existing.exif)
+        facts = None
+        if fmt == "jpeg" and existing.pixel_size is not None:
+            facts = exif.JpegFacts(*existing.pixel_size, existing.density)
+        exif_bytes = exif.encode(meta, comment, existing.exif, jpeg=facts)
 
-    packet = xmp.encode(meta, record.encode(meta), existing.xmp)
+    # A photo says when it was taken; our capture time then stays in the record only.
+    dated = exif.has_capture_date(existing.exif) or xmp.has_capture_date(existing.xmp)
+    packet = xmp.encode(meta, record.encode(meta), existing.xmp, keep_create_date=dated)
 
     text: dict[str, str] = {}
     if fmt == "png":
@@ -136,7 +144,9 @@ def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str
             "Description": meta.prompt,
         }
         for key, value in candidates.items():
-            if value and (ours_before or not existing.text.get(key)):
+            # A creation time already there is the picture's own: never replaced.
+            replace = ours_before and key != "Creation Time"
+            if value and (replace or not existing.text.get(key)):
                 text[key] = value
     return Payload(parameters=parameters, exif=exif_bytes, xmp=packet, text=text)
 
@@ -190,7 +200,12 @@ def read(raw: RawFields) -> ReadResult:
     """The metadata in ``raw``, from the first reader in ``READERS`` that finds any.
 
     A reader that meets malformed data (bad JSON, broken TIFF) counts as not finding anything.
+    What a reader finds is held to the bounds of a request (``validate.check_metadata``): a
+    value out of range gives ``problem`` instead of metadata.
     """
+    from dsexport.errors import BadRequest
+    from dsexport.validate import check_metadata
+
     fields: dict[str, Any] = {}
     if raw.exif:
         fields["exif"] = exif.fields(raw.exif)
@@ -200,10 +215,13 @@ def read(raw: RawFields) -> ReadResult:
     for reader in READERS:
         try:
             found = reader.read(raw)
-        except (ValueError, struct.error):
+        except (ValueError, struct.error, OverflowError, RecursionError):
             continue
         if found is not None:
-            return ReadResult(found, reader.name, fields)
+            try:
+                return ReadResult(check_metadata(found), reader.name, fields)
+            except BadRequest as err:
+                return ReadResult(None, reader.name, fields, problem=str(err))
     return ReadResult(None, None, fields)
 
 

@@ -11,16 +11,25 @@ last line holds ``key: value`` pairs, values quoted with A1111's ``quote()`` (JS
 they contain ``,``, ``:`` or a newline). Standard A1111 keys come first in A1111's order, then
 keys other A1111 files carried (kept in ``extra["a1111"]`` when we read them), then ours.
 
-Unknown values are never invented. DeepSeek images usually have no steps, sampler or CFG scale;
-for a generated image those three are then written as the literal word ``unknown``
-(``Steps: unknown, Sampler: unknown, CFG scale: unknown, Seed: 42, Size: 512x512``): every
-reader needs them to recognise the text at all (Civitai looks for a line starting ``Steps: ``,
-sd-parsers needs ``Sampler`` plus two of Steps/CFG scale/Seed, and sd-prompt-reader and
-ComfyUI's importer split on ``\nSteps:``), and ``unknown`` says plainly that the value is not
-known, where a number would be a lie. Files with real steps (from a Stable Diffusion UI) get
-only their real values. ``decode`` turns ``unknown`` back into "no value". Uploads and
-diagrams get a parameters line only with three real values, as they are not Stable Diffusion
-output.
+Unknown values are never invented. DeepSeek images usually have no steps, sampler or CFG scale,
+and each reader has its own rule (tests/interop/readers.py applies them, citing their sources):
+
+- Civitai (``automatic.metadata.ts``) reads only text with a line starting ``Steps: `` and then
+  coerces ``steps``, ``cfgScale`` and ``seed`` to numbers (``image.schema.ts``): ``unknown``
+  becomes NaN, which drops the whole record, prompt included, and an empty value becomes 0.
+- sd-parsers needs ``Sampler`` and two more of Steps/CFG scale/Seed/Schedule type/ENSD, each an
+  item with exactly one colon. A1111 needs three ``key: value`` pairs on the last line.
+- sd-prompt-reader and ComfyUI's importer split at ``\nSteps:``; ComfyUI imports nothing
+  without a ``\nNegative prompt:`` line before it, and sets steps, CFG and seed to ``+value``.
+
+So a generated image's line starts ``Steps: unknown: not reported``: Civitai's parser takes the
+second colon as a new key (so no steps), A1111, sd-prompt-reader and ComfyUI get a value that is
+not a number, sd-parsers skips the item. An unknown CFG scale or seed is left out; an unknown
+sampler is ``Sampler: unknown``; and ``Schedule type: unknown`` is added when it makes up
+sd-parsers' three keys. An empty ``Negative prompt:`` line stands in for a missing negative
+prompt (ComfyUI). Files with real steps (from a Stable Diffusion UI) get only their real values.
+``decode`` turns ``unknown`` back into "no value". Uploads and diagrams get a parameters line
+only with three real values, as they are not Stable Diffusion output.
 Exception: when the prompt's last line itself looks like a parameters line (three ``key: value``
 pairs), our line is added after it anyway so A1111's parser keeps the prompt whole. A line is
 only written with at least three pairs, because A1111 glues a shorter last line onto the prompt.
@@ -65,7 +74,16 @@ MIN_PAIRS = 3
 """A1111 treats a last line with fewer pairs as prompt text."""
 
 UNKNOWN = "unknown"
-"""Written for a generated image's unknown steps and sampler (see the module docstring)."""
+"""Written for a generated image's unknown sampler and schedule type (module docstring)."""
+
+UNKNOWN_STEPS = "unknown: not reported"
+"""A generated image's unknown steps: not a number for any reader, and no steps at all for
+Civitai, whose parser reads ``unknown`` as the key of a second pair (module docstring)."""
+
+_UNKNOWN_VALUES = frozenset({UNKNOWN, UNKNOWN_STEPS, "unknown:"})
+
+#: sd-parsers' sampler keys (``_automatic1111.py``): it needs three of them on one line.
+_SD_PARSERS_KEYS = ("Sampler", "CFG scale", "Seed", "Steps", "ENSD", "Schedule type")
 
 
 def quote(value: str) -> str:
@@ -80,11 +98,14 @@ def quote(value: str) -> str:
         and "\n" not in value
         and ":" not in value
         and value == value.strip()
-        and not value.startswith('"')
+        and '"' not in value
         and value.isprintable()
     ):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    # A quote inside is written as \u0022: Civitai's parser toggles on every '"', escaped or
+    # not, so only the two outer quotes keep its view of the line in step.
+    pieces = (json.dumps(piece, ensure_ascii=False)[1:-1] for piece in value.split('"'))
+    return '"' + "\\u0022".join(pieces) + '"'
 
 
 def unquote(value: str) -> str:
@@ -101,12 +122,9 @@ def _pairs(meta: Metadata) -> list[tuple[str, str]]:
     # Fill in "unknown" only for DeepSeek-style images (no steps at all), see the docstring.
     fill = meta.origin == "generated" and meta.steps is None
     pairs: list[tuple[str, Any]] = [
-        ("Steps", UNKNOWN if fill else meta.steps),
+        ("Steps", UNKNOWN_STEPS if fill else meta.steps),
         ("Sampler", meta.sampler or (UNKNOWN if fill else None)),
-        (
-            "CFG scale",
-            float(meta.cfg_scale) if meta.cfg_scale is not None else (UNKNOWN if fill else None),
-        ),
+        ("CFG scale", float(meta.cfg_scale) if meta.cfg_scale is not None else None),
         ("Seed", meta.seed),
         (
             "Size",
@@ -127,12 +145,18 @@ def _pairs(meta: Metadata) -> list[tuple[str, str]]:
                 and not isinstance(value, bool)
             ):
                 pairs.append((key, value))
+    if fill:
+        known = [k for k, v in pairs if k in _SD_PARSERS_KEYS and v not in (None, "")]
+        if "Steps" in known:
+            known.remove("Steps")  # not one item for sd-parsers: "unknown: not reported"
+        if len(known) == 2:
+            pairs.append(("Schedule type", UNKNOWN))
     pairs.extend((key, getattr(meta, field)) for key, field in CUSTOM_KEYS)
     out = []
     for key, value in pairs:
         if value is None or value == "":
             continue
-        out.append((key, quote(str(value))))
+        out.append((key, value if value == UNKNOWN_STEPS else quote(str(value))))
     return out
 
 
@@ -147,10 +171,19 @@ def parameters_line(meta: Metadata) -> str | None:
 def encode(meta: Metadata) -> str:
     """``Metadata`` → infotext (see the module docstring); ``""`` when there is nothing to say."""
     prompt = meta.prompt or ""
-    negative = f"\n{NEGATIVE_PREFIX} {meta.negative_prompt}" if meta.negative_prompt else ""
-    body = f"{prompt}{negative}".strip()
     line = parameters_line(meta)
-    if line and (line.startswith("Steps:") or not body or looks_like_parameters(body)):
+    with_line = bool(line) and (
+        line.startswith("Steps:") or not prompt or looks_like_parameters(prompt)
+    )
+    # ComfyUI imports a parameters text only with a "Negative prompt:" line, even an empty one.
+    stable_diffusion = with_line and line is not None and line.startswith("Steps:")
+    if meta.negative_prompt or (stable_diffusion and prompt.strip()):
+        negative = f"\n{NEGATIVE_PREFIX} {meta.negative_prompt or ''}"
+        prompt = prompt.strip()  # a blank line before "Negative prompt:" would join the prompt
+    else:
+        negative = ""
+    body = f"{prompt}{negative}".strip()
+    if with_line:
         return f"{body}\n{line}".strip()
     return body
 
@@ -218,7 +251,7 @@ def decode(text: str) -> Metadata | None:
     foreign: dict[str, str] = {}
     for key, value in pairs:
         handled = True
-        if key in ("Steps", "Sampler", "CFG scale") and value == UNKNOWN:
+        if key in ("Steps", "Sampler", "CFG scale", "Schedule type") and value in _UNKNOWN_VALUES:
             continue
         if key == "Steps":
             handled = (parsed := _to_int(value)) is not None

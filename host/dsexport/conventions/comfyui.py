@@ -12,6 +12,7 @@ cyclic graph cannot loop.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from dsexport.formats.base import RawFields
@@ -110,7 +111,12 @@ def decode(raw: RawFields) -> Metadata | None:
             values["steps"] = inputs["steps"]
         cfg = inputs.get("cfg")
         if isinstance(cfg, (int, float)) and not isinstance(cfg, bool):
-            values["cfg_scale"] = float(cfg)
+            # An integer of hundreds of digits has no float: infinity, which the bounds check
+            # (validate.check_metadata) then reports, like a cfg of 1e999.
+            try:
+                values["cfg_scale"] = float(cfg)
+            except OverflowError:
+                values["cfg_scale"] = math.inf
         if isinstance(inputs.get("sampler_name"), str):
             values["sampler"] = inputs["sampler_name"]
         model = _follow(graph, inputs.get("model"), MODEL_INPUTS)

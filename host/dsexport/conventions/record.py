@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import re
+import stat
 from typing import Any
 
 from dsexport.errors import BadRequest
@@ -123,6 +125,44 @@ def decode(text: str) -> Metadata:
         if _valid(name, value):
             values[name] = value
     return Metadata(**values)
+
+
+MAX_SIDECAR_BYTES = 4 * 1024 * 1024
+"""A ``.json`` sidecar larger than this is not read (a record is kilobytes)."""
+
+
+def read_sidecar(image: str | os.PathLike) -> Metadata | None:
+    """The record beside ``image`` (``cat.avif`` → ``cat.json``), written where the image itself
+    could not take metadata (AVIF, C2PA); ``None`` when there is none or it is not ours. A link
+    is not followed and nothing but a small regular file is read."""
+    from pathlib import Path
+
+    candidate = Path(os.fspath(image)).with_suffix(".json")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(candidate, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SIDECAR_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_SIDECAR_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not looks_like_record(text):
+        return None
+    try:
+        return decode(text)
+    except ValueError:
+        return None
 
 
 def looks_like_record(text: str) -> bool:

@@ -47,6 +47,8 @@ NS_XMP = "http://ns.adobe.com/xap/1.0/"
 NS_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 NS_XMP_NOTE = "http://ns.adobe.com/xmp/note/"
 NS_DSEXPORT = "https://dsexport.org/ns/1.0/"
+NS_PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
+NS_EXIF = "http://ns.adobe.com/exif/1.0/"
 
 PREFIXES = {
     RDF: "rdf",
@@ -56,6 +58,8 @@ PREFIXES = {
     NS_IPTC_EXT: "Iptc4xmpExt",
     NS_XMP_NOTE: "xmpNote",
     NS_DSEXPORT: "dsexport",
+    NS_PHOTOSHOP: "photoshop",
+    NS_EXIF: "exif",
 }
 
 _CV = "http://cv.iptc.org/newscodes/digitalsourcetype/"
@@ -174,8 +178,19 @@ def _our_description(meta: Metadata, record_json: str) -> ET.Element:
     return desc
 
 
-def encode(meta: Metadata, record_json: str, existing: bytes | None = None) -> bytes:
-    """``Metadata`` + our JSON record (+ an existing packet to merge into) → XMP packet (UTF-8)."""
+def encode(
+    meta: Metadata,
+    record_json: str,
+    existing: bytes | None = None,
+    *,
+    keep_create_date: bool = False,
+) -> bytes:
+    """``Metadata`` + our JSON record (+ an existing packet to merge into) → XMP packet (UTF-8).
+
+    ``keep_create_date``: the file already says when the picture was made (a camera's EXIF or
+    XMP date), so our capture time is not written as ``xmp:CreateDate``."""
+    if keep_create_date:
+        meta = meta.replace(captured_at=None)
     ours = _our_description(meta, record_json)
     written = {child.tag for child in ours} | {P_RECORD, P_HAS_EXTENDED}
     foreign: list[ET.Element] = []
@@ -188,7 +203,19 @@ def encode(meta: Metadata, record_json: str, existing: bytes | None = None) -> b
     return _packet([ours, *foreign], prefixes)
 
 
+def _strip_records(elem: ET.Element) -> None:
+    """Remove our record wherever it sits, also nested inside another property: a packet
+    keeps exactly one record, the one we write now."""
+    for node in elem.iter():
+        if P_RECORD in node.attrib:
+            del node.attrib[P_RECORD]
+        for child in list(node):
+            if child.tag == P_RECORD:
+                node.remove(child)
+
+
 def _strip_properties(rdf: ET.Element, written: set[str]) -> list[ET.Element]:
+    _strip_records(rdf)
     kept = []
     for child in list(rdf):
         if child.tag == _DESCRIPTION:
@@ -352,7 +379,9 @@ def properties(packet: bytes) -> dict[str, str]:
         uri, local = _split_name(name)
         return f"{prefix_of.get(uri, uri)}:{local}" if uri else local
 
-    for desc in rdf.iter(_DESCRIPTION):
+    # Only the packet's own descriptions: a description nested inside a property's value
+    # (a struct) describes that value, and a record hidden there is not the file's record.
+    for desc in rdf.findall(_DESCRIPTION):
         for name, value in desc.attrib.items():
             if name != _ABOUT:
                 found.setdefault(key(name), value)
@@ -395,6 +424,19 @@ def decode(packet: bytes) -> Metadata | None:
     if not values:
         return None
     return Metadata(**values)  # type: ignore[arg-type]
+
+
+#: Properties that say when a picture was made or digitised (MWG's date mapping).
+_CREATION_DATES = ("xmp:CreateDate", "photoshop:DateCreated", "exif:DateTimeOriginal")
+
+
+def has_capture_date(packet: bytes | None) -> bool:
+    """Does this packet say when the picture was made (``xmp:CreateDate``, Photoshop's or
+    EXIF's date)?"""
+    if not packet:
+        return False
+    props = properties(packet)
+    return any(props.get(name, "").strip() for name in _CREATION_DATES)
 
 
 def record_of(packet: bytes) -> str | None:

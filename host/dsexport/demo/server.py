@@ -1,4 +1,5 @@
-"""A local HTTPS server playing chat.deepseek.com, files.deepseeksvc.com and image.pollinations.ai.
+"""A local HTTPS server playing chat.deepseek.com, files.deepseeksvc.com, image.pollinations.ai
+and a public image host (cdn.example-images.test, answering ``Access-Control-Allow-Origin: *``).
 
 It binds 127.0.0.1 on a free port and dispatches on the Host header. Chromium reaches it through
 ``--host-resolver-rules`` (``chromium_args(port)``); the certificate (``sample/cert.pem``, made once
@@ -25,6 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dsexport.demo.sample import (
+    CDN_HOST,
     CHAT_HOST,
     FILES_HOST,
     GEN_HOST,
@@ -81,6 +83,8 @@ def route(sample: Sample, host: str, target: str, headers) -> Reply:
         return _route_files(sample, parts.path, query)
     if host == GEN_HOST:
         return _route_gen(sample, parts.path, query)
+    if host == CDN_HOST:
+        return _route_cdn(sample, parts.path)
     return Reply(421, b"misdirected request\n", "text/plain")
 
 
@@ -94,7 +98,8 @@ def _route_chat(sample: Sample, path: str, query, headers) -> Reply:
         if conv:
             return Reply(200, page_html(sample, conv).encode(), "text/html; charset=utf-8")
     elif path == "/api/v0/chat/history_messages":
-        if headers.get("authorization") != f"Bearer {TOKEN}":
+        refused = "sample-nohistory=1" in (headers.get("Cookie") or "")  # page.js ?nohistory=1
+        if refused or headers.get("authorization") != f"Bearer {TOKEN}":
             return _json(
                 {
                     "code": 0,
@@ -163,6 +168,16 @@ def _route_gen(sample: Sample, path: str, query) -> Reply:
     if gen.broken == "html":
         return Reply(200, _VERIFY_PAGE, "text/html; charset=utf-8", cors)
     return Reply(200, gen.body, MIME[gen.fmt], cors)
+
+
+def _route_cdn(sample: Sample, path: str) -> Reply:
+    """A public image host: anyone may read, nobody's credentials are wanted. Browsers refuse a
+    credentialed cross-origin read of an ``Access-Control-Allow-Origin: *`` answer."""
+    cors = (("Access-Control-Allow-Origin", "*"),)
+    image = sample.cdn.get(path.lstrip("/"))
+    if image is None:
+        return Reply(404, _NOT_FOUND_PAGE, "text/html; charset=utf-8", cors)
+    return Reply(200, image.body, MIME[image.fmt], (*cors, ("Cache-Control", "max-age=3600")))
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

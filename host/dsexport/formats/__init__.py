@@ -1,8 +1,9 @@
 """Container modules, one per format, all with the same public names.
 
 ``FORMATS`` maps a format name to its module; each module has ``NAME``, ``EXTENSION``, ``MIME``,
-``accepts(head)``, ``probe(data)``, ``embed(data, payload)`` and ``extract(data)``
-(docs/architecture.md). Adding a format means one module and one entry here.
+``accepts(head)``, ``probe(data)``, ``embed(data, payload)``, ``extract(data)`` and
+``content_digest(data)`` (docs/architecture.md). Adding a format means one module and one entry
+here.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Boxes: ``uint32 BE size | type`` (size 1: a uint64 follows; size 0: to the end o
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,6 +156,12 @@ def probe(data: bytes | memoryview) -> ImageInfo:
 def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview]:
     msg = "AVIF metadata is written to a sidecar"
     raise UnsupportedFormat(msg)
+
+
+@releases_views
+def content_digest(data: bytes | memoryview) -> str:
+    """SHA-256 of the whole file: we never change an AVIF (metadata goes to a sidecar)."""
+    return hashlib.sha256(as_view(data)).hexdigest()
 
 
 def _items(view: memoryview, iinf: Box) -> dict[int, tuple[bytes, bytes]]:

@@ -57,6 +57,11 @@ class RawFields:
     """TIFF bytes, without ``Exif\\0\\0``."""
     xmp: bytes | None = None
     """The XMP packet; for JPEG with extended XMP, the standard and extended parts merged."""
+    pixel_size: tuple[int, int] | None = None
+    """Width and height from the frame header (JPEG), for the EXIF tags that must repeat it."""
+    density: tuple[int, int, int] | None = None
+    """JFIF pixel density as (x, y, EXIF ResolutionUnit: 2 inch, 3 cm) (JPEG), when it states
+    one (not a bare aspect ratio)."""
 
 
 MAX_XMP_BYTES = 16 * 1024 * 1024

@@ -6,12 +6,16 @@ and image data are sequences of sub-blocks (a length byte, then that many bytes,
 
 XMP in GIF (XMP spec part 3, §1.1.2): application extension ``XMP DataXMP`` whose data is the raw
 packet followed by a 258-byte "magic trailer" (0x01, 0xFF…0x00, 0x00) so readers that walk
-sub-blocks skip it correctly. We insert both blocks right after the global colour table and drop
-earlier XMP extensions and comments that precede the first image (where ours go).
+sub-blocks skip it correctly. We insert both blocks before the first image, right after the
+global colour table and after the NETSCAPE2.0 (or ANIMEXTS1.0) looping extension when there is
+one: by the Netscape convention that block comes directly after the global colour table, and
+the Adobe XMP SDK (exempi 2.6) cannot read the XMP of an animated GIF otherwise. Earlier XMP
+extensions, and comments that precede the first image, are dropped (ours replace them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 
@@ -35,6 +39,8 @@ EXTENSION = "gif"
 MIME = "image/gif"
 
 XMP_APP_ID = b"XMP DataXMP"
+LOOP_APP_IDS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+"""Application extensions that say how often an animation repeats; they stay first."""
 MAGIC_TRAILER = bytes([0x01, *range(0xFF, -1, -1), 0x00])
 
 MAX_BLOCKS = 1_000_000
@@ -182,25 +188,48 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     if len(payload.xmp) > MAX_XMP_BYTES:
         msg = f"the XMP packet is {len(payload.xmp)} bytes; the limit is {MAX_XMP_BYTES}"
         raise TooLarge(msg)
-    parts = Parts(view)
-    # Extensions need GIF89a; the version is the only header byte that changes.
-    parts.add(b"GIF89a")
-    parts.copy(6, layout.screen_end)
-    if payload.parameters is not None:
-        parts.add(comment_extension(payload.parameters))
-    parts.add(xmp_extension(payload.xmp))
+    kept: list[Block] = []
     before_image = True
     for b in layout.blocks:
         if b.kind == _IMAGE:
             before_image = False
-        is_ours = _app_id(view, b) == XMP_APP_ID or (
+        replaced = _app_id(view, b) == XMP_APP_ID or (
             before_image and payload.parameters is not None and b.label == _COMMENT
         )
-        if b.kind == _EXT and is_ours:
-            continue
+        if not (b.kind == _EXT and replaced):
+            kept.append(b)
+    lead = 0
+    while lead < len(kept) and _app_id(view, kept[lead]) in LOOP_APP_IDS:
+        lead += 1
+    parts = Parts(view)
+    # Extensions need GIF89a; the version is the only header byte that changes.
+    parts.add(b"GIF89a")
+    parts.copy(6, layout.screen_end)
+    for b in kept[:lead]:
+        parts.copy(b.start, b.end)
+    if payload.parameters is not None:
+        parts.add(comment_extension(payload.parameters))
+    parts.add(xmp_extension(payload.xmp))
+    for b in kept[lead:]:
         parts.copy(b.start, b.end)
     parts.copy(layout.trailer, len(view))
     return parts.result()
+
+
+@releases_views
+def content_digest(data: bytes | memoryview) -> str:
+    """SHA-256 of the logical screen, colour table, every block that is not a comment or XMP
+    extension, and the trailer with anything after it; the version in the header is left out
+    (``embed`` may raise GIF87a to GIF89a)."""
+    view = as_view(data)
+    layout = split(view)
+    digest = hashlib.sha256(view[6 : layout.screen_end])
+    for b in layout.blocks:
+        if b.kind == _EXT and (b.label == _COMMENT or _app_id(view, b) == XMP_APP_ID):
+            continue
+        digest.update(view[b.start : b.end])
+    digest.update(view[layout.trailer :])
+    return digest.hexdigest()
 
 
 def _sub_block_data(view: memoryview, b: Block) -> bytes:

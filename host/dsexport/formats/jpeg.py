@@ -17,6 +17,7 @@ further APP1 segments with (GUID, total, offset) headers, and ``extract`` merges
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 from dataclasses import dataclass
@@ -287,6 +288,25 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     return parts.result()
 
 
+#: Segments that hold metadata, not the picture (APP1 Exif/XMP, APP13 IPTC, comments): left
+#: out of ``content_digest``. APP0, APP2 (ICC, MPF) and APP14 (Adobe colour transform) stay in.
+METADATA_MARKERS = frozenset({_APP1, 0xED, _COM})
+
+
+@releases_views
+def content_digest(data: bytes | memoryview) -> str:
+    """SHA-256 of SOI, every segment that is not metadata, and everything from the first SOS
+    to the end of the file: what ``embed`` never changes."""
+    view = as_view(data)
+    layout = split(view)
+    digest = hashlib.sha256(view[:2])
+    for seg in layout.segments:
+        if seg.marker not in METADATA_MARKERS:
+            digest.update(view[seg.start : seg.end])
+    digest.update(view[layout.scan_start :])
+    return digest.hexdigest()
+
+
 @releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     view = as_view(data)
@@ -311,7 +331,34 @@ def extract(data: bytes | memoryview) -> RawFields:
     if xmp is not None and extended:
         xmp = _with_extended(xmp, extended)
     text = {"comment": "\n".join(comments)} if comments else {}
-    return RawFields(text=text, exif=exif, xmp=xmp)
+    return RawFields(
+        text=text,
+        exif=exif,
+        xmp=xmp,
+        pixel_size=_frame_size(view, layout),
+        density=_jfif_density(view, layout),
+    )
+
+
+def _frame_size(view: memoryview, layout: Layout) -> tuple[int, int] | None:
+    for seg in layout.segments:
+        if seg.marker in _SOF and seg.end - seg.data_start >= 5:
+            height, width = struct.unpack_from(">HH", view, seg.data_start + 1)
+            return (width, height) if width and height else None
+    return None
+
+
+def _jfif_density(view: memoryview, layout: Layout) -> tuple[int, int, int] | None:
+    """The JFIF pixel density when it is one (units 1 per inch, 2 per cm → EXIF's 2, 3); a
+    JFIF that only states an aspect ratio (units 0) gives ``None``: no density is known."""
+    for seg in layout.segments:
+        if seg.marker == _APP0 and seg.end - seg.data_start >= 12:
+            head = _payload(view, seg, 12)
+            if head[:5] == b"JFIF\0":
+                units, x, y = struct.unpack_from(">BHH", head, 7)
+                if units in (1, 2) and x and y:
+                    return (x, y, units + 1)
+    return None
 
 
 # --- Extended XMP -----------------------------------------------------------------------------

@@ -4,11 +4,14 @@ Layout (PNG 3rd edition): signature, then chunks ``uint32 BE length | type | dat
 We write ``parameters`` as tEXt when it is Latin-1 and as iTXt otherwise (what Pillow's
 ``add_text`` does, so A1111 readers find it), XMP as uncompressed iTXt ``XML:com.adobe.xmp``,
 and ``Payload.text`` entries the same way as ``parameters``. Text chunks go right after IHDR:
-before IDAT (where Pillow, A1111 and Apple/Adobe tools look) and before APNG's acTL.
+before IDAT (where Pillow, A1111 and Apple/Adobe tools look) and before APNG's acTL. The XMP
+chunk comes first of them: the Adobe XMP SDK (exempi 2.6) finds no XMP when another iTXt chunk
+precedes it, which happens whenever a prompt is not Latin-1.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from collections.abc import Iterator
@@ -176,8 +179,8 @@ def _new_chunks(payload: Payload) -> tuple[list[bytes], set[bytes]]:
     entries.extend(
         (k, v) for k, v in payload.text.items() if k not in (PARAMETERS_KEYWORD, XMP_KEYWORD)
     )
-    out = [text_chunk(k, v) for k, v in entries]
-    out.append(itxt_chunk(XMP_KEYWORD, payload.xmp))
+    out = [itxt_chunk(XMP_KEYWORD, payload.xmp)]
+    out.extend(text_chunk(k, v) for k, v in entries)
     replaced = {_keyword_bytes(k) for k, _ in entries} | {XMP_KEYWORD.encode("latin-1")}
     return out, replaced
 
@@ -204,6 +207,25 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     # Bytes after IEND are not part of the image; keep them, the file is not ours to trim.
     parts.copy(end, len(view))
     return parts.result()
+
+
+#: Chunks that hold metadata, not the picture: left out of ``content_digest``.
+METADATA_TYPES = frozenset({*TEXT_TYPES, b"eXIf"})
+
+
+@releases_views
+def content_digest(data: bytes | memoryview) -> str:
+    """SHA-256 of every chunk that is not metadata (text chunks, ``eXIf``), in order, and of
+    any bytes after IEND: what ``embed`` never changes, so a file and every save of it share
+    the digest."""
+    view = as_view(data)
+    chunks, end = split(view)
+    digest = hashlib.sha256()
+    for c in chunks:
+        if c.type not in METADATA_TYPES:
+            digest.update(view[c.start : c.end])
+    digest.update(view[end:])
+    return digest.hexdigest()
 
 
 def _decompress(raw: bytes | memoryview, what: str) -> bytes:

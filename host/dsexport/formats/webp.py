@@ -10,6 +10,7 @@ and unknown chunks may appear in any order, so everything else stays where it wa
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 
@@ -167,7 +168,8 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
         msg = f"the XMP packet is {len(payload.xmp)} bytes; the limit is {MAX_XMP_BYTES}"
         raise TooLarge(msg)
     new: list[bytes] = []
-    drop = {b"XMP "}
+    # "XMP\0" is the misspelling an early libwebp wrote; readers still take it, so it goes too.
+    drop = {b"XMP ", b"XMP\0"}
     flags_on, flags_off = FLAG_XMP, 0
     if payload.exif is not None:
         tiff = payload.exif
@@ -197,20 +199,39 @@ def embed(data: bytes | memoryview, payload: Payload) -> list[bytes | memoryview
     return parts.result()
 
 
+#: Chunks that hold metadata or only flag it (VP8X): left out of ``content_digest``.
+METADATA_FOURCCS = frozenset({b"VP8X", b"EXIF", b"XMP ", b"XMP\0"})
+
+
+@releases_views
+def content_digest(data: bytes | memoryview) -> str:
+    """SHA-256 of every chunk except VP8X, EXIF and XMP, in order: what ``embed`` never
+    changes (it rewrites VP8X's flags and replaces the metadata chunks)."""
+    view = as_view(data)
+    digest = hashlib.sha256()
+    for c in split(view):
+        if c.fourcc not in METADATA_FOURCCS:
+            digest.update(view[c.start : c.end])
+    return digest.hexdigest()
+
+
 @releases_views
 def extract(data: bytes | memoryview) -> RawFields:
     view = as_view(data)
     chunks = split(view)
-    exif = xmp = None
+    exif = None
+    packets: dict[bytes, bytes] = {}
     for c in chunks:
         body = view[c.data_start : c.data_start + c.size]
         if c.fourcc == b"EXIF" and exif is None:
             exif = bytes(body)
             if exif.startswith(b"Exif\0\0"):
                 exif = exif[6:]
-        elif c.fourcc in (b"XMP ", b"XMP\0") and xmp is None:
+        elif c.fourcc in (b"XMP ", b"XMP\0") and c.fourcc not in packets:
             if c.size > MAX_XMP_BYTES:
                 msg = f"WebP: the XMP chunk is larger than {MAX_XMP_BYTES} bytes"
                 raise TooLarge(msg)
-            xmp = bytes(body)
+            packets[c.fourcc] = bytes(body)
+    # The spelled-out chunk is the one embed writes; the other is only read when alone.
+    xmp = packets.get(b"XMP ", packets.get(b"XMP\0"))
     return RawFields(text={}, exif=exif, xmp=xmp)

@@ -10,7 +10,8 @@ module), ``dsexport extension`` copies that to a folder whose path survives upgr
   manifest loses ``key`` (the Chrome Web Store refuses uploads that carry one; the store assigns
   the ID), ``browser_specific_settings`` and ``background.scripts`` (Firefox-only).
 - ``ds-export-<version>-firefox.xpi``: what addons.mozilla.org accepts. The manifest loses
-  ``key`` and ``background.service_worker`` (Chromium-only).
+  ``key``, ``background.service_worker`` and the ``offscreen`` permission (Chromium-only;
+  Firefox draws SVG in its background page and its linter warns about the unknown permission).
 
 Packages are byte-reproducible: entries in sorted order, one fixed timestamp
 (``SOURCE_DATE_EPOCH`` when set, else 1980-01-01), fixed permissions, the same manifest text.
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 TARGETS = ("chromium", "firefox")
+#: Permissions only Chromium knows; the Firefox package leaves them out.
+CHROMIUM_ONLY_PERMISSIONS = ("offscreen",)
 SUFFIX = {"chromium": "zip", "firefox": "xpi"}
 #: The earliest time a zip entry can carry; used when SOURCE_DATE_EPOCH is not set.
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -93,6 +96,9 @@ def manifest_for(target: str, manifest: dict) -> dict:
     elif target == "firefox":
         if isinstance(background, dict) and background.get("scripts"):
             background.pop("service_worker", None)
+        permissions = out.get("permissions")
+        if isinstance(permissions, list):
+            out["permissions"] = [p for p in permissions if p not in CHROMIUM_ONLY_PERMISSIONS]
     else:
         msg = f"unknown package target {target!r}; choose from {', '.join(TARGETS)}"
         raise PackageError(msg)

@@ -493,11 +493,12 @@ KEY_TARGET_MS = 100
 def _verdict(what: str, figures: list[tuple[int, float]], target: float) -> str:
     parts = []
     for entries, value in figures:
-        if value <= target:
-            parts.append(f"meets it at {entries:,} ({value:.0f} ms)")
+        shown = f"{value:.1f}" if abs(value - target) < 1 else f"{value:.0f}"
+        if value < target:
+            parts.append(f"meets it at {entries:,} ({shown} ms)")
         else:
-            parts.append(f"misses it at {entries:,} by {value - target:.0f} ms ({value:.0f} ms)")
-    return f"Target for the {what} ({target} ms): " + "; ".join(parts) + "."
+            parts.append(f"misses it at {entries:,} by {value - target:.0f} ms ({shown} ms)")
+    return f"Target for the {what} (< {target} ms): " + "; ".join(parts) + "."
 
 
 def _thumb_kb(home: Path) -> float:

@@ -90,6 +90,11 @@ if ($Uninstall) {
     } else {
         Write-Host "No DS Export environment at $Venv; nothing registered by it to remove."
     }
+    # --uninstall --browser NAME: other browsers still registered keep using the environment.
+    if ((Test-Path (Join-Path $DataDir 'install-state.json')) -or $DryRun) {
+        Write-Host "The environment $Venv stays: other browsers still use it."
+        exit 0
+    }
     if (Test-Path $Venv) {
         Remove-Item -Recurse -Force -ErrorAction Stop $Venv
         Write-Host "Removed the environment $Venv."

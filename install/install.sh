@@ -18,6 +18,7 @@
 #   bash install/install.sh --no-browser          never install a browser
 #   bash install/install.sh --from dsexport-0.1.0-py3-none-any.whl   install this instead
 #   bash install/install.sh --uninstall           remove the registration and the environment
+#   bash install/install.sh --uninstall --browser firefox   unregister Firefox only
 #   DSEXPORT_PYTHON=/usr/bin/python3.12 bash install/install.sh   use this interpreter
 #
 # Exit status: 0 installed; 3 installed, but no supported browser to register (the message says
@@ -52,7 +53,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -93,6 +94,12 @@ if [ "$uninstall" = 1 ]; then
     "$dsexport" uninstall ${args[@]+"${args[@]}"}
   else
     say "No DS Export environment at $venv; nothing registered by it to remove."
+  fi
+  # --uninstall --browser NAME unregisters that browser; while others stay registered (the
+  # install record is still there) their helper needs the environment.
+  if [ -f "$data_dir/install-state.json" ] || [ "$dry_run" = 1 ]; then
+    say "The environment $venv stays: other browsers still use it."
+    exit 0
   fi
   if link_is_ours; then rm -f "$link" && say "Removed the link $link."; fi
   if [ -d "$venv" ]; then rm -rf "$venv" && say "Removed the environment $venv."; fi

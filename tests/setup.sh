@@ -21,6 +21,12 @@ command -v node >/dev/null || apt_packages+=(nodejs npm)
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_packages+=(fonts-noto-color-emoji)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
+# Headful browser tests (tests/e2e/test_headful_*.py): a display, a window manager, real input, a
+# session bus and a notification daemon.
+command -v xdotool >/dev/null || apt_packages+=(xdotool)
+command -v openbox >/dev/null || apt_packages+=(openbox)
+command -v dunst >/dev/null || apt_packages+=(dunst)
+command -v dbus-daemon >/dev/null || apt_packages+=(dbus-daemon)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "setup: installing ${apt_packages[*]} with apt-get"

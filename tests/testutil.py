@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +49,23 @@ def skip_unless_ci(msg: str) -> None:
     if IN_CI:
         pytest.fail(msg)
     pytest.skip(msg)
+
+
+def run_dsexport(
+    home: Path, *args: str, stdin: bytes | None = None, text: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """``python -m dsexport ARGS`` as a person would run it, with HOME (and the XDG folders it
+    implies) pointed at ``home``; ``text=False`` for bytes on stdin/stdout."""
+    env = {**os.environ, "HOME": str(home)}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        env.pop(var, None)
+    env["XDG_PICTURES_DIR"] = str(home / "Pictures")
+    return subprocess.run(
+        [sys.executable, "-m", "dsexport", *args],
+        input=stdin,
+        capture_output=True,
+        text=text,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )

@@ -7,21 +7,29 @@ import { cleanText, isTabId } from "../shared/validate.js";
 import { showCount, showHealth } from "./badge.js";
 import { embedDownload, recentCaptures } from "./downloads.js";
 import { exportConversation, exportStatus } from "./export.js";
+import { forgetSave, lastSaveFor, recordSave } from "./last-save.js";
+import { dirName } from "./match.js";
 import { hostStatus as pingHost, sendOnce } from "./native.js";
-import { jobStatus, lastSummary, saveImage, saveTab, scanTab } from "./save.js";
+import { FOLDER_NOTICES_KEY, addCaptureFolder, rememberNotificationsSetting } from "./notify.js";
+import { jobStatus, saveImage, saveTab, scanTab } from "./save.js";
 import { senderKind } from "./sender.js";
-import { KEYS, getSession, rememberHostConfig, setSession } from "./state.js";
+import { KEYS, getLocal, getSession, rememberHostConfig, setLocal, setSession } from "./state.js";
+
+/** The host config also carries settings the background mirrors for itself. */
+async function rememberConfig(config) {
+  await Promise.all([rememberHostConfig(config), rememberNotificationsSetting(config)]);
+}
 
 /** hostStatus() → {installed, ok, version?, capabilities?, limits?, error?}; refreshes auto_capture. */
 export async function hostStatus() {
   const status = await pingHost();
-  if (status.config) await rememberHostConfig(status.config);
+  if (status.config) await rememberConfig(status.config);
   return status;
 }
 
 async function configGet() {
   const result = await sendOnce("config_get");
-  await rememberHostConfig(result.config);
+  await rememberConfig(result.config);
   return result;
 }
 
@@ -30,14 +38,57 @@ async function configSet({ values }) {
     throw new DsExtError("bad_request", "values must be an object of config keys");
   }
   const result = await sendOnce("config_set", { values });
-  await rememberHostConfig(result.config);
+  await rememberConfig(result.config);
   return result;
 }
 
-async function previewName({ metadata, template }) {
+async function previewName({ metadata, template, index, format }) {
   const fields = { metadata: metadata ?? {} };
   if (typeof template === "string") fields.template = template;
+  if (Number.isSafeInteger(index) && index >= 0) fields.index = index;
+  if (typeof format === "string") fields.format = format;
   return sendOnce("preview_name", fields);
+}
+
+async function tabUrl(tabId) {
+  if (!isTabId(tabId)) return null;
+  const tab = await api.tabs.get(tabId).catch(() => null);
+  return tab?.url ?? null;
+}
+
+/** A save the popup started: its summary becomes the conversation's last save. */
+async function saveFromPopup(run, tabId, options) {
+  const url = await tabUrl(tabId);
+  const summary = await run();
+  await recordSave(url, summary, { source: options?.source ?? "toolbar", options: options ?? {} });
+  return summary;
+}
+
+const CAPTURE_NOTICE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The newest automatic capture refused because the file is outside the folders the helper may
+ * change, unless the person dismissed that folder's notice or added the folder:
+ * {downloadId, path, folder, at} or null.
+ */
+async function captureNotice() {
+  const notices = await getLocal(FOLDER_NOTICES_KEY, {});
+  const recent = await recentCaptures();
+  const refused = recent.find((entry) => !entry.ok && entry.code === "forbidden_path");
+  if (!refused || Date.now() - Date.parse(refused.at) > CAPTURE_NOTICE_MS) return null;
+  const folder = dirName(refused.path);
+  if (notices[folder] === "dismissed" || notices[folder] === "added") return null;
+  // A later capture in the same folder that worked means the folder is allowed by now.
+  if (recent.some((entry) => entry.ok && entry.at > refused.at && dirName(entry.path) === folder)) return null;
+  return { downloadId: refused.downloadId ?? null, path: refused.path, folder, at: refused.at };
+}
+
+async function dismissCaptureNotice({ folder }) {
+  if (typeof folder !== "string" || !folder) throw new DsExtError("bad_request", "folder must be a folder path");
+  const notices = await getLocal(FOLDER_NOTICES_KEY, {});
+  notices[folder] = "dismissed";
+  await setLocal(FOLDER_NOTICES_KEY, notices);
+  return {};
 }
 
 /**
@@ -103,12 +154,25 @@ async function pageHealth({ ok, problems, selectorsVersion }, tabId) {
 
 export const HANDLERS = {
   scanTab: ({ tabId }) => scanTab(tabId),
-  saveTab: ({ tabId, options }) => saveTab(tabId, options ?? {}),
-  saveImage: ({ tabId, srcUrl }) => saveImage(tabId, { srcUrl }),
+  saveTab: ({ tabId, options }) => saveFromPopup(() => saveTab(tabId, options ?? {}), tabId, options),
+  saveImage: ({ tabId, srcUrl }) => saveFromPopup(() => saveImage(tabId, { srcUrl }), tabId, { source: "toolbar" }),
   hostStatus: () => hostStatus(),
   embedDownload: ({ downloadId }) => embedDownload(downloadId),
-  jobStatus: async ({ tabId }) => ({ job: jobStatus(tabId) ?? exportStatus(tabId), last: await lastSummary(tabId) }),
+  // `last` is the last save in the conversation the tab shows now, whoever started it.
+  jobStatus: async ({ tabId }) => ({ job: jobStatus(tabId) ?? exportStatus(tabId), last: await lastSaveFor(await tabUrl(tabId)) }),
   exportConversation: ({ tabId, options }) => exportConversation(tabId, options ?? {}),
+  forgetSave: async ({ tabId }) => {
+    await forgetSave(await tabUrl(tabId));
+    return {};
+  },
+  captureNotice: () => captureNotice(),
+  dismissCaptureNotice: (message) => dismissCaptureNotice(message),
+  addCaptureFolder: async ({ folder, downloadId }) => {
+    if (typeof folder !== "string" || !folder) throw new DsExtError("bad_request", "folder must be a folder path");
+    const done = await addCaptureFolder({ folder, downloadId }, embedDownload);
+    await rememberConfig(done.config);
+    return done;
+  },
   recentCaptures: () => recentCaptures(),
   configGet: () => configGet(),
   configSet: (message) => configSet(message),

@@ -8,6 +8,7 @@ import { embedDownload, onDownloadChanged, onDownloadCreated, refreshAutoCapture
 import { exportConversation } from "./export.js";
 import { hostStatus, onMessage } from "./handlers.js";
 import { createMenus, onCommand, onMenuClicked } from "./menus.js";
+import { wireNotifications } from "./notify.js";
 import { saveImage, saveTab, scanTab } from "./save.js";
 
 // The same functions the UI calls, for tests and automation (docs: notes/extension-contract.md).
@@ -31,6 +32,8 @@ api.runtime.onStartup.addListener(() => {
 
 api.contextMenus.onClicked.addListener((info, tab) => quietly(onMenuClicked(info, tab)));
 api.commands.onCommand.addListener((command, tab) => quietly(onCommand(command, tab)));
+
+wireNotifications(embedDownload);
 
 api.downloads.onCreated.addListener((item) => quietly(onDownloadCreated(item)));
 api.downloads.onChanged.addListener((delta) => quietly(onDownloadChanged(delta)));

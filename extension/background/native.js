@@ -4,7 +4,7 @@
 // process, and an open port keeps Chrome's service worker alive while the batch runs
 // (developer.chrome.com, service worker lifecycle, Chrome 105+).
 import { api } from "../shared/browser.js";
-import { DsExtError } from "../shared/errors.js";
+import { DsExtError, hostError } from "../shared/errors.js";
 
 export const HOST_NAME = "org.dsexport.host";
 
@@ -64,8 +64,7 @@ export function nativeError(text) {
 export function unwrapHostReply(reply) {
   if (!reply || typeof reply !== "object") throw new DsExtError("host_protocol", "the native host sent no reply");
   if (reply.ok === true) return reply.result ?? {};
-  const error = reply.error ?? {};
-  throw new DsExtError(typeof error.code === "string" ? error.code : "internal", error.message ?? "the native host reported an error");
+  throw hostError(reply.error ?? {});
 }
 
 /** Base64 of bytes without building one giant argument list (fromCharCode has a stack limit). */

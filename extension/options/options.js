@@ -7,6 +7,7 @@ import { applyI18n, t } from "../shared/i18n.js";
 import { installCommandFor } from "../shared/install-command.js";
 import { FIELD_LABEL_KEYS } from "../shared/labels.js";
 import { call } from "../shared/messages.js";
+import { isFirefox, openShortcutSettings, saveAllShortcut } from "../shared/shortcut.js";
 import { EMBEDDABLE_FIELDS } from "../shared/validate.js";
 
 const PREVIEW_DELAY_MS = 250;
@@ -30,6 +31,14 @@ function sampleMetadata() {
     origin: "generated",
   };
 }
+
+/** The same conversation's upload, for templates that use {filename}. */
+function sampleUpload() {
+  return { ...sampleMetadata(), origin: "uploaded", extra: { file_name: "IMG_2041.jpg" } };
+}
+
+/** The batch position the preview shows: a save passes each image's, so {index:3} is never empty. */
+const SAMPLE_INDEX = 3;
 
 function setStatus(key, text, kind) {
   const el = $(`status-${key}`);
@@ -80,6 +89,7 @@ function fill(cfg) {
   const fields = new Set(cfg.embed_fields ?? EMBEDDABLE_FIELDS);
   for (const box of $("embed_fields").querySelectorAll("input")) box.checked = fields.has(box.value);
   $("auto_capture").checked = cfg.auto_capture !== false;
+  $("notifications").checked = cfg.notifications !== false;
   $("download_dirs").value = (cfg.download_dirs ?? []).join("\n");
   syncQuality();
   schedulePreview();
@@ -94,16 +104,28 @@ function schedulePreview() {
   previewTimer = setTimeout(updatePreview, PREVIEW_DELAY_MS);
 }
 
+/** The helper names the sample exactly as it would name a saved image (same call, same index). */
 async function updatePreview() {
   const template = $("name_template").value;
+  const ask = (metadata) => call("previewName", { metadata, template, index: SAMPLE_INDEX, format: $("format").value });
   try {
-    const { name } = await call("previewName", { metadata: sampleMetadata(), template });
+    const { name } = await ask(sampleMetadata());
     $("preview").textContent = name;
+    const withUpload = /\{\s*filename/.test(template);
+    $("preview-upload-line").hidden = !withUpload;
+    if (withUpload) $("preview-upload").textContent = (await ask(sampleUpload())).name;
     if ($("status-name_template").classList.contains("error")) setStatus("name_template", "");
   } catch (err) {
     $("preview").textContent = "—";
+    $("preview-upload-line").hidden = true;
     setStatus("name_template", describeError(err, t), "error");
   }
+}
+
+async function showShortcut() {
+  const keys = await saveAllShortcut().catch(() => "");
+  $("shortcut-keys").textContent = keys || t("shortcutNone");
+  $("shortcut-how").textContent = t(isFirefox() ? "shortcutHowFirefox" : "shortcutHowChrome");
 }
 
 async function showHostProblem(error) {
@@ -131,6 +153,7 @@ function wire() {
   $("name_template").addEventListener("input", schedulePreview);
   $("format").addEventListener("change", async () => {
     syncQuality();
+    schedulePreview();
     if (!(await apply("format", { format: $("format").value }))) $("format").value = config.format ?? "original";
   });
   $("quality").addEventListener("input", () => {
@@ -142,6 +165,12 @@ function wire() {
   $("auto_capture").addEventListener("change", async () => {
     if (!(await apply("auto_capture", { auto_capture: $("auto_capture").checked }))) $("auto_capture").checked = !$("auto_capture").checked;
   });
+  $("notifications").addEventListener("change", async () => {
+    if (!(await apply("notifications", { notifications: $("notifications").checked }))) $("notifications").checked = !$("notifications").checked;
+  });
+  $("change-shortcut").addEventListener("click", () => openShortcutSettings().catch(() => {}));
+  // Back from the browser's shortcut page: show the shortcut as it is now.
+  window.addEventListener("focus", () => showShortcut().catch(() => {}));
   $("save-download-dirs").addEventListener("click", () => {
     const dirs = $("download_dirs").value.split("\n").map((line) => line.trim()).filter(Boolean);
     apply("download_dirs", { download_dirs: dirs });
@@ -157,6 +186,7 @@ async function init() {
   applyI18n();
   buildFieldChecks();
   wire();
+  showShortcut().catch(() => {});
   const host = await call("hostStatus").catch((err) => ({ ok: false, error: { code: err.code, message: err.message } }));
   if (!host.ok) {
     await showHostProblem(host.error);

@@ -1,19 +1,25 @@
 // The toolbar popup: lists what the page adapter found, saves a selection through the
-// background (the same saveTab the shortcut and tests use) and shows progress and a summary.
-// Opened as a page with ?tab=<id> it works on that tab instead of the active one (used by tests
-// and README screenshots, where no real popup can be opened).
+// background (the same saveTab the shortcut and tests use) and shows progress and the last save
+// in this conversation. Opened as a page with ?tab=<id> it works on that tab instead of the
+// active one (tests and README screenshots).
 import { api, isDeepSeekUrl } from "../shared/browser.js";
-import { describeError } from "../shared/errors.js";
+import { describeError, describeWarning } from "../shared/errors.js";
+import { DEFAULT_EXPORT_OPTIONS, STORAGE_KEY as EXPORT_OPTIONS_KEY, validateExportOptions } from "../shared/export-options.js";
 import { applyI18n, t } from "../shared/i18n.js";
 import { installCommandFor } from "../shared/install-command.js";
 import { KIND_KEYS } from "../shared/labels.js";
-import { DEFAULT_EXPORT_OPTIONS, STORAGE_KEY as EXPORT_OPTIONS_KEY, validateExportOptions } from "../shared/export-options.js";
 import { PROGRESS, call } from "../shared/messages.js";
+import { openShortcutSettings, saveAllShortcut } from "../shared/shortcut.js";
 
 const LOSSY = new Set(["jpeg", "webp", "avif"]);
 const SNIPPET_CHARS = 90;
+const LABEL_CHARS = 40;
+const LABELS_PER_REASON = 3;
 const THUMB_SVG_CHARS = 200_000;
-const RECENT_SUMMARY_MS = 10 * 60 * 1000;
+const RECENT_CAPTURE_MS = 10 * 60 * 1000;
+const STATUS_MS = 4000;
+/** Popup choices that are not config keys, remembered in the extension's own storage. */
+const ZIP_KEY = "popupZip";
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,8 +27,13 @@ const state = {
   tabId: null,
   scan: null,
   selected: new Set(),
+  /** Ids the person ticked or unticked themselves: a broken thumbnail never overrides them. */
+  touched: new Set(),
+  broken: new Set(),
   hostOk: false,
   saving: false,
+  /** The last save shown ({at, source, summary}), for "Retry failed". */
+  last: null,
   /** origin pattern → granted?, for the hosts the images live on (optional_host_permissions). */
   origins: new Map(),
 };
@@ -37,20 +48,22 @@ async function targetTab() {
   return tab ?? null;
 }
 
-function toast(text) {
-  $("toast").textContent = text;
-  setTimeout(() => {
-    if ($("toast").textContent === text) $("toast").textContent = "";
-  }, 3000);
+/** A short answer shown in `el` (placed under what was clicked), cleared after a while. */
+function flash(el, text, kind = "") {
+  el.textContent = text;
+  el.className = `${el.classList.contains("toast") ? "toast" : "inline-status"} ${kind}`.trim();
+  clearTimeout(el.flashTimer);
+  el.flashTimer = setTimeout(() => {
+    if (el.textContent === text) el.textContent = "";
+  }, STATUS_MS);
 }
 
-async function copyText(text) {
+async function copyText(text, statusEl) {
   try {
     await navigator.clipboard.writeText(text);
-    toast(t("copied"));
+    flash(statusEl, t("copied"), "ok");
   } catch {
-    // Clipboard refused (no focus): select the text so Ctrl+C works.
-    toast(t("copyFailed"));
+    flash(statusEl, t("copyFailed"), "error");
   }
 }
 
@@ -71,6 +84,8 @@ async function renderHost(host) {
       const option = [...$("format").options].find((entry) => entry.value === fmt);
       if (option) option.hidden = false;
     }
+    // The popup's format and quality are the config's: chosen here, they stay chosen (for the
+    // next popup, the menu and the shortcut alike).
     const config = host.config ?? {};
     if (typeof config.format === "string") $("format").value = config.format;
     if (Number.isInteger(config.quality)) setQuality(config.quality);
@@ -96,6 +111,16 @@ function syncQuality() {
   $("quality-value").classList.toggle("muted", !lossy);
 }
 
+/** Writes a format/quality choice to the shared config; a refusal is said next to the buttons. */
+async function rememberChoice(values) {
+  if (!state.hostOk) return;
+  try {
+    await call("configSet", { values });
+  } catch (err) {
+    flash($("toast"), describeError(err, t), "error");
+  }
+}
+
 function snippet(item) {
   const text = item.metadata?.prompt ?? item.fileName ?? "";
   return text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS)}…` : text;
@@ -110,16 +135,37 @@ function thumbUrl(item) {
   return null;
 }
 
+function select(id, on) {
+  if (on) state.selected.add(id);
+  else state.selected.delete(id);
+  const box = $("grid").querySelector(`input[data-id="${CSS.escape(id)}"]`);
+  if (box) box.checked = on;
+}
+
+/** A thumbnail that does not load is an image that will not save either: not pre-selected. */
+function markBroken(item, thumb) {
+  state.broken.add(item.id);
+  thumb.classList.add("broken");
+  const note = document.createElement("p");
+  note.className = "broken-note";
+  note.textContent = t("brokenThumb");
+  thumb.after(note);
+  if (!state.touched.has(item.id)) select(item.id, false);
+  updateButtons();
+}
+
 function renderCard(item) {
   const li = document.createElement("li");
   li.className = "card";
+  li.dataset.id = item.id;
   const label = document.createElement("label");
   const box = document.createElement("input");
   box.type = "checkbox";
+  box.dataset.id = item.id;
   box.checked = state.selected.has(item.id);
   box.addEventListener("change", () => {
-    if (box.checked) state.selected.add(item.id);
-    else state.selected.delete(item.id);
+    state.touched.add(item.id);
+    select(item.id, box.checked);
     updateButtons();
   });
   const thumb = document.createElement("div");
@@ -132,7 +178,7 @@ function renderCard(item) {
     img.src = url;
     img.addEventListener("error", () => {
       img.remove();
-      thumb.classList.add("placeholder");
+      markBroken(item, thumb);
     });
     thumb.append(img);
   } else {
@@ -154,7 +200,7 @@ function renderScan(scan) {
   state.scan = scan;
   const ids = new Set(scan.images.map((item) => item.id));
   state.selected = new Set([...state.selected].filter((id) => ids.has(id)));
-  if (state.selected.size === 0) for (const id of ids) state.selected.add(id);
+  if (state.selected.size === 0) for (const id of ids) if (!state.broken.has(id)) state.selected.add(id);
   $("count").textContent = String(scan.images.length);
   $("count").hidden = false;
   $("loading").hidden = true;
@@ -168,7 +214,10 @@ function renderScan(scan) {
   $("grid").replaceChildren(...scan.images.map(renderCard));
   const skipped = scan.health.problems.length;
   $("page-problems").hidden = skipped === 0;
-  $("page-problems").textContent = skipped ? `${t("pageProblems")} ${scan.health.problems.slice(0, 3).join("; ")}` : "";
+  // The adapter's own notes are technical and English: counted here, listed in the tooltip and
+  // in "Copy diagnostics".
+  $("page-problems").textContent = skipped ? t("pageProblemsCount", [String(skipped)]) : "";
+  $("page-problems").title = scan.health.problems.slice(0, 10).join("\n");
   updateButtons();
 }
 
@@ -201,24 +250,28 @@ async function requestOrigins() {
 
 function updateButtons() {
   const images = state.scan?.images.length ?? 0;
-  // Save buttons only make sense beside a list; states without one keep just "copy diagnostics".
+  // Save buttons only make sense beside a list; states without one keep the footer's links.
   $("save-selected").hidden = images === 0;
   $("save-all").hidden = images === 0;
+  $("format-row").hidden = images === 0;
   const ready = state.hostOk && !state.saving && images > 0;
   $("save-selected").disabled = !ready || state.selected.size === 0;
   $("save-all").disabled = !ready;
   $("selected-count").textContent = images ? `${state.selected.size} / ${images}` : "";
+  for (const box of $("grid").querySelectorAll("input")) box.disabled = state.saving;
+  $("retry-failed").disabled = !ready;
   // Export works on any conversation, with or without images.
   const conversation = Boolean(state.scan?.conversation?.kind);
   $("export").hidden = !conversation;
   $("export-box").hidden = !conversation;
   $("export").disabled = !state.hostOk || state.saving;
-  for (const box of $("grid").querySelectorAll("input")) box.disabled = state.saving;
 }
 
 function setSelection(all) {
-  state.selected = new Set(all ? state.scan.images.map((item) => item.id) : []);
-  for (const box of $("grid").querySelectorAll("input")) box.checked = all;
+  for (const item of state.scan.images) {
+    state.touched.add(item.id);
+    select(item.id, all);
+  }
   updateButtons();
 }
 
@@ -240,23 +293,70 @@ function showProgress({ done, total, fraction = 0, phase }) {
 function labelFor(id) {
   const item = state.scan?.images.find((entry) => entry.id === id);
   const text = item ? snippet(item) : "";
-  return text ? `“${text.slice(0, 40)}${text.length > 40 ? "…" : ""}”` : t("imageLabel");
+  return text ? `“${text.slice(0, LABEL_CHARS)}${text.length > LABEL_CHARS ? "…" : ""}”` : t("imageLabel");
 }
 
-function renderSummary(summary) {
+/** "5 min ago", in the extension's language (_locales, like every other word here). */
+function timeAgo(iso) {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (!Number.isFinite(seconds)) return "";
+  if (seconds < 60) return t("timeJustNow");
+  if (seconds < 3600) return t("timeMinutesAgo", [String(Math.round(seconds / 60))]);
+  if (seconds < 86400) return t("timeHoursAgo", [String(Math.round(seconds / 3600))]);
+  return t("timeDaysAgo", [String(Math.round(seconds / 86400))]);
+}
+
+/** Failures grouped by reason: each reason once, then which images it concerns. */
+function failureItems(failed) {
+  const groups = new Map();
+  for (const failure of failed) {
+    const reason = describeError(failure, t);
+    if (!groups.has(reason)) groups.set(reason, []);
+    if (failure.id) groups.get(reason).push(failure.id);
+  }
+  return [...groups].map(([reason, ids]) => {
+    const li = document.createElement("li");
+    li.textContent = reason;
+    if (ids.length) {
+      const which = document.createElement("span");
+      which.className = "which";
+      const names = ids.slice(0, LABELS_PER_REASON).map(labelFor);
+      if (ids.length > LABELS_PER_REASON) names.push(t("andMore", [String(ids.length - LABELS_PER_REASON)]));
+      which.textContent = names.join(", ");
+      li.append(which);
+    }
+    return li;
+  });
+}
+
+function dirName(path) {
+  const text = String(path ?? "");
+  const cut = Math.max(text.lastIndexOf("/"), text.lastIndexOf("\\"));
+  return cut > 0 ? text.slice(0, cut) : text;
+}
+
+/** "/home/ana/Pictures/DeepSeek/2026-11-25" → "…/Pictures/DeepSeek/2026-11-25" when long. */
+function shortPath(path) {
+  if (path.length <= 48) return path;
+  return `…/${path.split(/[\\/]/).filter(Boolean).slice(-3).join("/")}`;
+}
+
+function renderSummary(entry) {
+  state.last = entry;
+  const summary = entry.summary;
   $("summary").hidden = false;
-  const newlySaved = summary.saved.filter((entry) => !entry.duplicate).length;
+  $("sum-when").textContent = timeAgo(entry.at);
+  const newlySaved = summary.saved.filter((item) => !item.duplicate).length;
   $("sum-saved").textContent = String(summary.exported?.images ?? newlySaved);
   $("sum-duplicates").textContent = String(summary.duplicates);
   $("sum-failed").textContent = String(summary.failed.length);
-  $("sum-failures").replaceChildren(
-    ...summary.failed.map((failure) => {
-      const li = document.createElement("li");
-      li.textContent = `${labelFor(failure.id)}: ${describeError(failure, t)}`;
-      return li;
-    }),
-  );
-  const warnings = [...new Set(summary.saved.flatMap((entry) => entry.warnings ?? []))].slice(0, 3);
+  const folder = summary.saved[0]?.path ? dirName(summary.saved[0].path) : summary.folder;
+  $("sum-folder").hidden = !folder || !summary.saved.length;
+  $("sum-folder").textContent = folder ? t("summaryFolder", [shortPath(folder)]) : "";
+  $("sum-folder").title = folder ?? "";
+  $("sum-failures").replaceChildren(...failureItems(summary.failed));
+  const warnings = [...new Set(summary.saved.flatMap((item) => item.warnings ?? []).map((text) => describeWarning(text, t)))].slice(0, 3);
+  // Turns the page never showed, so their pictures could not be read: said first.
   const unmounted = Array.isArray(summary.unmountedTurns) ? summary.unmountedTurns : [];
   if (unmounted.length) {
     const turns = unmounted.slice(0, 8).map((index) => index + 1).join(", ") + (unmounted.length > 8 ? ", …" : "");
@@ -289,29 +389,42 @@ function renderSummary(summary) {
   const shown = exported?.path ?? zip?.path ?? summary.saved[0]?.path;
   $("reveal").hidden = !shown;
   $("reveal").onclick = shown
-    ? () => call("reveal", { path: shown }).catch((err) => toast(describeError(err, t)))
+    ? () => call("reveal", { path: shown }).catch((err) => flash($("summary-status"), describeError(err, t), "error"))
     : null;
+  const current = new Set(state.scan?.images.map((item) => item.id) ?? []);
+  const retry = summary.failed.map((failure) => failure.id).filter((id) => id && current.has(id));
+  $("retry-failed").hidden = retry.length === 0;
+  $("retry-failed").textContent = t("retryFailed", [String(retry.length)]);
+  for (const card of $("grid").querySelectorAll(".card")) card.classList.toggle("failed", retry.includes(card.dataset.id));
+  updateButtons();
 }
 
-async function save(all) {
+async function save(ids) {
   if (state.saving || state.tabId === null) return;
   const options = { format: $("format").value, source: "toolbar" };
   if (LOSSY.has(options.format)) options.quality = Number($("quality").value);
-  if (!all) options.ids = [...state.selected];
+  if (ids) options.ids = ids;
   if ($("zip").checked) options.zip = true;
   state.saving = true;
   $("summary").hidden = true;
-  showProgress({ done: 0, total: all ? state.scan.images.length : options.ids.length });
+  showProgress({ done: 0, total: ids ? ids.length : state.scan.images.length });
   updateButtons();
   try {
     const summary = await call("saveTab", { tabId: state.tabId, options });
-    renderSummary(summary);
+    renderSummary({ at: new Date().toISOString(), source: "toolbar", summary });
   } catch (err) {
-    renderSummary({ total: 0, saved: [], duplicates: 0, failed: [{ id: null, code: err.code, message: err.message }], folder: null });
+    renderSummary({
+      at: new Date().toISOString(),
+      source: "toolbar",
+      summary: { total: 0, saved: [], duplicates: 0, failed: [{ id: null, ...err, code: err.code, message: err.message }], folder: null },
+    });
   } finally {
     state.saving = false;
     $("progress-box").hidden = true;
     updateButtons();
+    // The result goes where the person looks: the top of the list they just saved from.
+    $("scroll").scrollTo({ top: 0 });
+    $("save-selected").focus();
   }
 }
 
@@ -349,26 +462,33 @@ async function exportNow() {
   $("summary").hidden = true;
   showProgress({ done: 0, total: state.scan?.images.length ?? 0 });
   updateButtons();
+  const at = new Date().toISOString();
   try {
     const result = await call("exportConversation", { tabId: state.tabId, options: { ...options, source: "toolbar" } });
-    renderSummary({ total: result.images, saved: [], duplicates: 0, failed: result.failed, folder: null, exported: result });
+    renderSummary({ at, source: "toolbar", summary: { total: result.images, saved: [], duplicates: 0, failed: result.failed, folder: null, exported: result } });
   } catch (err) {
-    renderSummary({ total: 0, saved: [], duplicates: 0, failed: [], folder: null, exported: { error: { code: err.code, message: err.message } } });
+    renderSummary({ at, source: "toolbar", summary: { total: 0, saved: [], duplicates: 0, failed: [], folder: null, exported: { error: { ...err, code: err.code, message: err.message } } } });
   } finally {
     state.saving = false;
     state.exporting = false;
     $("progress-box").hidden = true;
     updateButtons();
+    $("scroll").scrollTo({ top: 0 });
   }
 }
 
 async function copyDiagnostics() {
   try {
     const report = await call("diagnostics", { tabId: state.tabId });
-    await copyText(JSON.stringify(report, null, 2));
+    await copyText(JSON.stringify(report, null, 2), $("toast"));
   } catch (err) {
-    toast(describeError(err, t));
+    flash($("toast"), describeError(err, t), "error");
   }
+}
+
+async function showShortcut() {
+  const keys = await saveAllShortcut();
+  $("shortcut-hint").textContent = keys ? t("shortcutHint", [keys]) : t("shortcutNone");
 }
 
 function wire() {
@@ -378,13 +498,29 @@ function wire() {
   });
   $("select-all").addEventListener("click", () => setSelection(true));
   $("select-none").addEventListener("click", () => setSelection(false));
-  $("format").addEventListener("change", syncQuality);
+  $("format").addEventListener("change", () => {
+    syncQuality();
+    rememberChoice({ format: $("format").value });
+  });
   $("quality").addEventListener("input", () => setQuality($("quality").value));
-  $("save-selected").addEventListener("click", () => save(false));
-  $("save-all").addEventListener("click", () => save(true));
-  $("copy-command").addEventListener("click", () => copyText($("install-command").textContent));
+  $("quality").addEventListener("change", () => rememberChoice({ quality: Number($("quality").value) }));
+  $("zip").addEventListener("change", () => api.storage.local.set({ [ZIP_KEY]: $("zip").checked }));
+  $("save-selected").addEventListener("click", () => save([...state.selected]));
+  $("save-all").addEventListener("click", () => save(null));
+  $("retry-failed").addEventListener("click", () => {
+    const current = new Set(state.scan?.images.map((item) => item.id) ?? []);
+    const ids = (state.last?.summary.failed ?? []).map((failure) => failure.id).filter((id) => id && current.has(id));
+    if (ids.length) save(ids);
+  });
+  $("sum-dismiss").addEventListener("click", () => {
+    $("summary").hidden = true;
+    for (const card of $("grid").querySelectorAll(".card.failed")) card.classList.remove("failed");
+    call("forgetSave", { tabId: state.tabId }).catch(() => {});
+  });
+  $("copy-command").addEventListener("click", () => copyText($("install-command").textContent, $("copy-command-status")));
   $("copy-diagnostics").addEventListener("click", copyDiagnostics);
   $("export").addEventListener("click", exportNow);
+  $("change-shortcut").addEventListener("click", () => openShortcutSettings().catch(() => api.runtime.openOptionsPage()));
   $("allow-origins").addEventListener("click", requestOrigins);
   api.runtime.onMessage.addListener((message) => {
     if (message?.type === PROGRESS && message.tabId === state.tabId) showProgress(message);
@@ -403,19 +539,51 @@ async function showEarlierSave(tabId) {
       if (status?.job) return;
       clearInterval(poll);
       state.saving = false;
-      if (status?.last) renderSummary(status.last.summary);
+      if (status?.last) renderSummary(status.last);
       $("progress-box").hidden = true;
       updateButtons();
     }, 500);
-  } else if (last && Date.now() - Date.parse(last.at) < RECENT_SUMMARY_MS) {
-    renderSummary(last.summary);
+  } else if (last) {
+    // The last save in this conversation, whenever it was: it says when, and can be dismissed.
+    renderSummary(last);
   }
 }
 
-/** A recent automatic capture that failed is said once, where the user will look. */
+/**
+ * Automatic capture refused a download saved outside the folders it may change: said once,
+ * in the options page's own words, with the one-click fix.
+ */
+async function showCaptureNotice() {
+  const notice = await call("captureNotice");
+  if (!notice) return false;
+  const file = String(notice.path).split(/[\\/]/).pop();
+  $("capture-title").textContent = t("captureOutsideTitle", [file]);
+  $("capture-where").textContent = t("captureOutsideWhere", [notice.folder]);
+  $("capture-notice").hidden = false;
+  $("add-folder").onclick = async () => {
+    $("add-folder").disabled = true;
+    try {
+      const done = await call("addCaptureFolder", { folder: notice.folder, downloadId: notice.downloadId });
+      flash($("capture-status"), done.embedded ? t("folderAdded", [file]) : t("folderAddedOnly"), "ok");
+      setTimeout(() => {
+        $("capture-notice").hidden = true;
+      }, STATUS_MS);
+    } catch (err) {
+      $("add-folder").disabled = false;
+      flash($("capture-status"), describeError(err, t), "error");
+    }
+  };
+  $("dismiss-capture").onclick = () => {
+    $("capture-notice").hidden = true;
+    call("dismissCaptureNotice", { folder: notice.folder }).catch(() => {});
+  };
+  return true;
+}
+
+/** Any other recent automatic capture that failed is said once, where the person will look. */
 async function showCaptureProblem() {
   const [latest] = await call("recentCaptures");
-  if (!latest || latest.ok || Date.now() - Date.parse(latest.at) > RECENT_SUMMARY_MS) return;
+  if (!latest || latest.ok || latest.code === "forbidden_path" || Date.now() - Date.parse(latest.at) > RECENT_CAPTURE_MS) return;
   const name = String(latest.path ?? "").split(/[\\/]/).pop();
   $("capture-problem").textContent = `${t("captureFailed")} ${name}: ${describeError(latest, t)}`;
   $("capture-problem").hidden = false;
@@ -426,9 +594,15 @@ async function init() {
   wire();
   loadExportOptions().catch(() => {});
   syncQuality();
-  showCaptureProblem().catch(() => {});
+  showShortcut().catch(() => {});
+  api.storage.local.get(ZIP_KEY).then((got) => {
+    $("zip").checked = got[ZIP_KEY] === true;
+  });
+  showCaptureNotice()
+    .then((shown) => shown || showCaptureProblem())
+    .catch(() => {});
   const tab = await targetTab();
-  const host = call("hostStatus").catch((err) => ({ installed: false, ok: false, error: { code: err.code, message: err.message } }));
+  const host = call("hostStatus").catch((err) => ({ installed: false, ok: false, error: { ...err, code: err.code, message: err.message } }));
   if (!tab || !isDeepSeekUrl(tab.url)) {
     showState("stateNotConversationTitle", "stateNotConversationText");
     await renderHost(await host);
@@ -450,9 +624,12 @@ async function init() {
     return;
   }
   renderScan(scanned.result);
-  await checkOrigins(scanned.result.images);
   await showEarlierSave(tab.id).catch(() => {});
   updateButtons();
+  // Enter saves: the primary action has the focus once there is something to save.
+  if (!$("save-selected").disabled) $("save-selected").focus();
+  document.body.dataset.ready = "1";
+  await checkOrigins(scanned.result.images);
 }
 
 init();

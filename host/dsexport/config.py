@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "auto_capture": True,
     "jpeg_background": "#ffffff",
     "download_dirs": (),
+    "notifications": True,
     "thumbnail_cache_mb": 300,
 }
 """Default of every key; ``output_dir`` is ``None`` here and ``<Pictures>/DeepSeek`` in effect."""
@@ -65,6 +66,7 @@ DESCRIPTIONS: dict[str, str] = {
     "auto_capture": "true/false: save images as they appear in the chat",
     "jpeg_background": "#rrggbb colour transparent pixels get when saving as jpeg",
     "download_dirs": "extra absolute folders `embed` may change (comma-separated)",
+    "notifications": "true/false: a system notification for saves not started in the popup",
     "thumbnail_cache_mb": "size cap of the library's thumbnail cache, in MB (16-100000)",
 }
 
@@ -82,6 +84,7 @@ class Config:
     auto_capture: bool = DEFAULTS["auto_capture"]
     jpeg_background: str = DEFAULTS["jpeg_background"]
     download_dirs: tuple[str, ...] = DEFAULTS["download_dirs"]
+    notifications: bool = DEFAULTS["notifications"]
     thumbnail_cache_mb: int = DEFAULTS["thumbnail_cache_mb"]
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,7 +215,7 @@ def _absolute(key: str, value: Any) -> str:
     text = os.path.expanduser(_text(key, value).strip())
     if not text or not os.path.isabs(text):
         msg = f"{key} must be an absolute folder path (e.g. /home/you/Pictures), not {value!r}"
-        raise BadConfig(msg)
+        raise BadConfig(msg, reason="folder_not_absolute", key=key, folder=value)
     return os.path.normpath(text)
 
 
@@ -222,10 +225,10 @@ def _output_dir(value: Any) -> str:
         os.makedirs(folder, exist_ok=True)
     except OSError as err:
         msg = f"output_dir {folder} cannot be created: {err.strerror}; choose another folder"
-        raise BadConfig(msg) from err
+        raise BadConfig(msg, reason="folder_cannot_create", folder=folder) from err
     if not os.path.isdir(folder):
         msg = f"output_dir {folder} exists but is not a folder"
-        raise BadConfig(msg)
+        raise BadConfig(msg, reason="not_a_folder", folder=folder)
     # os.access lies on some network and ACL file systems; creating a file does not.
     probe = os.path.join(folder, f".dsexport-write-test-{os.getpid()}")
     try:
@@ -234,7 +237,7 @@ def _output_dir(value: Any) -> str:
         os.unlink(probe)
     except OSError as err:
         msg = f"output_dir {folder} is not writable ({err.strerror}); choose another folder"
-        raise BadConfig(msg) from err
+        raise BadConfig(msg, reason="folder_not_writable", folder=folder) from err
     return folder
 
 
@@ -285,8 +288,12 @@ def _embed_fields(value: Any) -> tuple[str, ...]:
 
 
 def _auto_capture(value: Any) -> bool:
+    return _switch("auto_capture", value)
+
+
+def _switch(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        msg = f"auto_capture must be true or false, not {value!r}"
+        msg = f"{key} must be true or false, not {value!r}"
         raise BadConfig(msg)
     return value
 
@@ -307,7 +314,7 @@ def _download_dirs(value: Any) -> tuple[str, ...]:
         raise BadConfig(msg)
     if len(value) > 64:
         msg = "download_dirs may hold at most 64 folders"
-        raise BadConfig(msg)
+        raise BadConfig(msg, reason="too_many_folders", max=64)
     out: list[str] = []
     for item in value:
         folder = _absolute("download_dirs", item)
@@ -338,6 +345,7 @@ _VALIDATORS = {
     "auto_capture": _auto_capture,
     "jpeg_background": _jpeg_background,
     "download_dirs": _download_dirs,
+    "notifications": lambda value: _switch("notifications", value),
     "thumbnail_cache_mb": _thumbnail_cache_mb,
 }
 
@@ -368,7 +376,7 @@ def _read(path: Path) -> dict[str, Any]:
             f"the config file {path} is broken ({err}); fix it by hand, or run "
             "`dsexport config reset --all` to start over with the defaults"
         )
-        raise BadConfig(msg) from err
+        raise BadConfig(msg, reason="config_file_broken", path=str(path)) from err
     return data
 
 
@@ -388,7 +396,7 @@ def _build(stored: Mapping[str, Any], path: Path) -> Config:
                 f"the config file {path} has an invalid {key}: {err}; "
                 f"run `dsexport config set {key} VALUE` or `dsexport config reset {key}`"
             )
-            raise BadConfig(msg) from err
+            raise BadConfig(msg, reason="config_file_invalid", path=str(path), key=key) from err
     if "output_dir" not in values:
         values["output_dir"] = str(paths.default_output_dir())
     return Config(**values)

@@ -19,7 +19,12 @@ Template fields (``{{`` and ``}}`` are literal braces; ``/`` in the template mak
 ``{index}``         position in a batch; ``{index:3}`` pads to ``001``; empty when unknown
 ``{hash}``          the SHA-256 of the original bytes; ``{hash:8}`` keeps 8 hex digits
 ``{origin}``        ``generated``, ``uploaded`` or ``diagram``
+``{filename}``      an upload's own file name without its extension (``IMG_2041``);
+                    ``{filename:N}`` keeps N characters; empty for images that have none
 ==================  =====================================================================
+
+A value cut to a length never ends in the punctuation or space the cut left behind
+(``a cat wearing a red scarf,`` → ``a cat wearing a red scarf``).
 
 The extension is never a field: it always comes from the format actually written.
 
@@ -86,6 +91,7 @@ FIELDS: dict[str, str] = {
     "index": "position in a batch; {index:N} zero-pads to N digits",
     "hash": "SHA-256 of the original bytes; {hash:N} keeps N hex digits",
     "origin": "generated, uploaded or diagram",
+    "filename": "an upload's own file name, without its extension",
 }
 
 #: Fields that take ``:N`` and the largest N that makes sense.
@@ -96,6 +102,7 @@ _WIDTH_LIMITS: dict[str, int] = {
     "conversation_id": MAX_FIELD_CHARS,
     "index": 12,
     "hash": 64,
+    "filename": MAX_FIELD_CHARS,
 }
 
 PLACEHOLDERS: dict[str, str] = {
@@ -107,7 +114,9 @@ PLACEHOLDERS: dict[str, str] = {
     "hash": "nohash",
     "origin": "generated",
 }
-"""What a missing value renders as (``{index}`` renders empty; see ``_join``)."""
+"""What a missing value renders as (``{index}`` and ``{filename}`` render empty; see ``_join``)."""
+
+EMPTY_WHEN_MISSING = frozenset({"index", "filename"})
 
 _ILLEGAL = frozenset('<>:"/\\|?*')
 _REPLACEMENT = "_"
@@ -156,15 +165,22 @@ def validate_template(template: str) -> None:
 def _parse(template: str) -> tuple[tuple[_Piece, ...], ...]:
     """Split into components (on ``/`` or ``\\`` outside fields), each a tuple of pieces."""
     if not isinstance(template, str):
-        _bad("name template must be text")
+        _bad("name template must be text", "template_not_text")
     if not template.strip():
-        _bad("name template is empty; e.g. use " + DEFAULT_TEMPLATE)
+        _bad("name template is empty; e.g. use " + DEFAULT_TEMPLATE, "template_empty")
     if len(template) > MAX_TEMPLATE_CHARS:
-        _bad(f"name template is longer than {MAX_TEMPLATE_CHARS} characters")
+        _bad(
+            f"name template is longer than {MAX_TEMPLATE_CHARS} characters",
+            "template_too_long",
+            max=MAX_TEMPLATE_CHARS,
+        )
     if "\x00" in template:
-        _bad("name template contains a NUL character")
+        _bad("name template contains a NUL character", "template_bad_character")
     if template[0] in "/\\" or re.match(r"[A-Za-z]:", template):
-        _bad(f"name template {template!r} must be relative to the output folder, not absolute")
+        _bad(
+            f"name template {template!r} must be relative to the output folder, not absolute",
+            "template_absolute",
+        )
     components: list[list[_Piece]] = [[]]
     literal: list[str] = []
 
@@ -185,12 +201,20 @@ def _parse(template: str) -> tuple[tuple[_Piece, ...], ...]:
         elif ch == "{":
             end = template.find("}", i)
             if end < 0:
-                _bad(f"name template has an unclosed '{{' at position {i + 1}: {template!r}")
+                _bad(
+                    f"name template has an unclosed '{{' at position {i + 1}: {template!r}",
+                    "template_unclosed_brace",
+                    position=i + 1,
+                )
             flush()
             components[-1].append(_parse_field(template[i + 1 : end], template))
             i = end + 1
         elif ch == "}":
-            _bad(f"name template has a stray '}}' at position {i + 1} (write '}}}}' for a brace)")
+            _bad(
+                f"name template has a stray '}}' at position {i + 1} (write '}}}}' for a brace)",
+                "template_stray_brace",
+                position=i + 1,
+            )
         elif ch in "/\\":
             flush()
             components.append([])
@@ -200,41 +224,70 @@ def _parse(template: str) -> tuple[tuple[_Piece, ...], ...]:
             i += 1
     flush()
     if not components[-1]:
-        _bad(f"name template {template!r} ends with a folder separator; it needs a file name")
+        _bad(
+            f"name template {template!r} ends with a folder separator; it needs a file name",
+            "template_no_file_name",
+        )
     for comp in components:
         literal_only = all(isinstance(p, str) for p in comp)
         if literal_only and "".join(map(str, comp)).strip() in ("", ".", ".."):
-            _bad(f"name template {template!r} has an empty, '.' or '..' folder")
+            _bad(
+                f"name template {template!r} has an empty, '.' or '..' folder",
+                "template_empty_folder",
+            )
     if len(components) > MAX_COMPONENTS:
-        _bad(f"name template nests more than {MAX_COMPONENTS} folders")
+        _bad(
+            f"name template nests more than {MAX_COMPONENTS} folders",
+            "template_too_deep",
+            max=MAX_COMPONENTS,
+        )
     return tuple(tuple(c) for c in components)
 
 
 def _parse_field(spec: str, template: str) -> _Field:
     match = _FIELD_RE.fullmatch(spec.strip())
     if not match:
-        _bad(f"name template field {{{spec}}} is not valid; write e.g. {{prompt}} or {{prompt:40}}")
+        _bad(
+            f"name template field {{{spec}}} is not valid; write e.g. {{prompt}} or {{prompt:40}}",
+            "template_bad_field",
+            field=spec,
+        )
     name, width = match.group(1), match.group(2)
     if name == "ext":
         _bad(
             "{ext} is not a template field: the extension always comes from the format written; "
-            "remove it from the template"
+            "remove it from the template",
+            "template_ext_field",
         )
     if name not in FIELDS:
         known = ", ".join("{" + f + "}" for f in FIELDS)
-        _bad(f"unknown name template field {{{name}}}; known fields: {known}")
+        _bad(
+            f"unknown name template field {{{name}}}; known fields: {known}",
+            "template_unknown_field",
+            field=name,
+            known=known,
+        )
     if width is None:
         return _Field(name, None)
     if name not in _WIDTH_LIMITS:
-        _bad(f"name template field {{{name}}} does not take a ':N' length")
+        _bad(
+            f"name template field {{{name}}} does not take a ':N' length",
+            "template_no_length",
+            field=name,
+        )
     n = int(width)
     if not 1 <= n <= _WIDTH_LIMITS[name]:
-        _bad(f"in {{{spec}}} the length must be between 1 and {_WIDTH_LIMITS[name]}")
+        _bad(
+            f"in {{{spec}}} the length must be between 1 and {_WIDTH_LIMITS[name]}",
+            "template_length_range",
+            field=name,
+            max=_WIDTH_LIMITS[name],
+        )
     return _Field(name, n)
 
 
-def _bad(msg: str):
-    raise BadConfig(msg)
+def _bad(msg: str, reason: str, **params):
+    raise BadConfig(msg, reason=reason, **params)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -321,7 +374,17 @@ def _values(metadata: Metadata, *, sha256: str, now: datetime, index: int | None
         "index": index,
         "hash": sha or "nohash",
         "origin": text(metadata.origin),
+        "filename": text(_file_stem((metadata.extra or {}).get("file_name"))),
     }
+
+
+def _file_stem(name) -> str | None:
+    """``"photos/IMG_2041.JPG"`` → ``"IMG_2041"``: the last path part without its extension."""
+    if not isinstance(name, str):
+        return None
+    base = re.split(r"[\\/]", name.strip())[-1]
+    stem, dot, ext = base.rpartition(".")
+    return stem if dot and stem and _EXT_RE.fullmatch(ext.lower()) else base
 
 
 def _field_text(field: _Field, values: dict) -> str:
@@ -332,13 +395,15 @@ def _field_text(field: _Field, values: dict) -> str:
             return ""
         return clean(str(value)).zfill(width or 0)
     if value is None:
-        return PLACEHOLDERS[name]
+        return "" if name in EMPTY_WHEN_MISSING else PLACEHOLDERS[name]
     if name == "hash" and width:
         return value[:width]
     value = clean(value)
     if width:
         value = _first_words(value, width)
     value = _strip_ends(value)
+    if name in EMPTY_WHEN_MISSING:
+        return value
     return value or PLACEHOLDERS.get(name, "")
 
 
@@ -392,12 +457,13 @@ def _strip_ends(text: str) -> str:
 
 
 def _first_words(text: str, n: int) -> str:
-    """The first ``n`` characters, ending at a word boundary when that keeps at least half."""
+    """The first ``n`` characters, ending at a word boundary when that keeps at least half, and
+    never in the punctuation the cut left behind (``scarf,`` → ``scarf``)."""
     text = text.strip(" ")
     if len(text) <= n:
         return text
     if text[n] == " ":
-        return text[:n].rstrip(" ")
+        return _trim_cut(text[:n])
     cut = _safe_cut(text, n)
     if cut == 0:  # one grapheme longer than n code points (a ZWJ emoji): keep it whole
         cut = n
@@ -405,8 +471,22 @@ def _first_words(text: str, n: int) -> str:
             cut += 1
     space = text.rfind(" ", 0, cut)
     if space >= n // 2:
-        return text[:space].rstrip(" ")
-    return text[:cut]
+        return _trim_cut(text[:space])
+    return _trim_cut(text[:cut])
+
+
+#: What a cut may leave dangling at the end: separators (, ; 、 。 …), dashes, opening brackets and
+#: quotes, connectors (``_``, also what an illegal character became) and spaces. Closing brackets
+#: and quotes stay: ``(red)`` is whole.
+_DANGLING = frozenset({"Po", "Pd", "Ps", "Pi", "Pc", "Zs"})
+
+
+def _trim_cut(text: str) -> str:
+    end = len(text)
+    while end > 0 and unicodedata.category(text[end - 1]) in _DANGLING:
+        end -= 1
+    # A text of nothing but punctuation keeps its cut form rather than vanishing.
+    return text[:end] if end else text.rstrip(" ")
 
 
 def _join(texts: list[str], is_field: list[bool]) -> str:
@@ -432,7 +512,10 @@ def _finish(texts: list[str], is_field: list[bool], budget: int) -> str:
     """Join a component's pieces and make it fit ``budget`` (minus room for a device-name ``_``),
     shortening the longest value first so that e.g. the hash after a long prompt survives."""
     budget -= 1
-    texts = [t[:MAX_FIELD_CHARS] if f else t for t, f in zip(texts, is_field, strict=True)]
+    texts = [
+        _trim_cut(t[: _safe_cut(t, MAX_FIELD_CHARS)]) if f and len(t) > MAX_FIELD_CHARS else t
+        for t, f in zip(texts, is_field, strict=True)
+    ]
     name = _strip_ends(_join(texts, is_field))
     while _cost(name) > budget:
         candidates = [i for i, f in enumerate(is_field) if f and texts[i]]
@@ -444,7 +527,8 @@ def _finish(texts: list[str], is_field: list[bool], budget: int) -> str:
         # Each character costs at least one byte, so cutting `excess` characters never overshoots
         # by more than the one grapheme we back off to.
         keep = max(0, len(t) - max(1, excess // 4))
-        texts[i] = _strip_ends(t[: _safe_cut(t, keep)]) if keep else ""
+        cut = t[: _safe_cut(t, keep)]
+        texts[i] = _strip_ends(_trim_cut(cut) if is_field[i] else cut) if keep else ""
         name = _strip_ends(_join(texts, is_field))
     return _not_reserved(name)
 

@@ -680,12 +680,16 @@ def preview_name(
     *,
     template: str | None = None,
     ext: str = "png",
+    index: int | None = None,
+    sha256: str | None = None,
     config=None,
 ) -> str:
-    """What a file with this metadata would be called, for the options page's live preview."""
+    """What a file with this metadata would be called, for the options page's live preview: the
+    same ``naming.render`` call as a save, given the batch position a save would pass."""
     from dsexport import naming
 
     cfg = _load_config(config)
     meta = _coerce_metadata(metadata)
-    fake_hash = hashlib.sha256(repr(meta).encode("utf-8")).hexdigest()
-    return naming.render(template or cfg.name_template, meta, sha256=fake_hash, ext=ext, now=_now())
+    sha = sha256 or hashlib.sha256(repr(meta).encode("utf-8")).hexdigest()
+    template = template or cfg.name_template
+    return naming.render(template, meta, sha256=sha, ext=ext, now=_now(), index=index)

@@ -42,34 +42,41 @@ def sniff(data: bytes | memoryview) -> str:
     head = bytes(memoryview(data)[:SNIFF_BYTES])
     if not head:
         msg = "the file is empty (0 bytes); the download probably failed — try again"
-        raise UnsupportedFormat(msg)
+        raise UnsupportedFormat(msg, reason="empty_file")
     for name, module in FORMATS.items():
         if module.accepts(head):
             return name
-    raise UnsupportedFormat(_describe(head))
+    msg, reason, params = _describe(head)
+    raise UnsupportedFormat(msg, reason=reason, **params)
 
 
-def _describe(head: bytes) -> str:
+def _describe(head: bytes) -> tuple[str, str, dict[str, str]]:
+    """What the bytes look like instead: (English message, reason, params) for the reply."""
     text = head.lstrip(b"\xef\xbb\xbf")
     if _HTML.match(text):
-        return (
+        msg = (
             "this looks like an HTML page, not an image — the server probably returned an error "
             "or a login page; open the image in the browser and try again"
         )
+        return msg, "html_page", {}
     stripped = text.lstrip()
     if stripped[:1] in (b"{", b"["):
-        return (
+        msg = (
             "this looks like a JSON response, not an image — the server probably returned an "
             "error message instead of the picture"
         )
+        return msg, "json_response", {}
+    supported = "PNG, JPEG, WebP, GIF, AVIF, SVG"
     for magic, offset, name in _OTHER_IMAGES:
         if head[offset : offset + len(magic)] == magic:
-            return f"{name} files are not supported; supported: PNG, JPEG, WebP, GIF, AVIF, SVG"
+            msg = f"{name} files are not supported; supported: {supported}"
+            return msg, "image_kind_unsupported", {"kind": name, "supported": supported}
     if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        return "HEIC/HEIF files are not supported; supported: PNG, JPEG, WebP, GIF, AVIF, SVG"
+        msg = f"HEIC/HEIF files are not supported; supported: {supported}"
+        return msg, "image_kind_unsupported", {"kind": "HEIC/HEIF", "supported": supported}
     if stripped.startswith(b"<"):
-        return "this is an XML or text document, not an SVG image or a supported picture"
+        msg = "this is an XML or text document, not an SVG image or a supported picture"
+        return msg, "text_document", {}
     preview = head[:8].hex(" ")
-    return (
-        f"unknown file format (first bytes: {preview}); supported: PNG, JPEG, WebP, GIF, AVIF, SVG"
-    )
+    msg = f"unknown file format (first bytes: {preview}); supported: {supported}"
+    return msg, "unknown_format", {"supported": supported}

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from e2e_support import EXTENSION_DIR, EXTENSION_ID, install_host, require_module, require_tool
+from headful import desktop, headful_chromium, headful_firefox  # noqa: F401  (fixtures)
 
 from dsexport.demo.sample import build_sample
 from dsexport.demo.server import SampleServer, chromium_args

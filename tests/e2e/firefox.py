@@ -114,7 +114,15 @@ class BidiError(RuntimeError):
 class Firefox:
     """``firefox-esr -headless`` in its own process group, with a BiDi session."""
 
-    def __init__(self, executable: str, profile: Path, env: dict[str, str], log: Path):
+    def __init__(
+        self,
+        executable: str,
+        profile: Path,
+        env: dict[str, str],
+        log: Path,
+        *,
+        headless: bool = True,
+    ):
         self.log_path = log
         self._log = open(log, "w+")  # noqa: SIM115  (closed in close())
         # System access lets BiDi open extension pages (navigating a tab to a moz-extension://
@@ -122,7 +130,7 @@ class Firefox:
         self.proc = subprocess.Popen(
             [
                 executable,
-                "-headless",
+                *(["-headless"] if headless else []),
                 "-no-remote",
                 "-profile",
                 str(profile),

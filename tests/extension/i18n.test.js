@@ -36,7 +36,7 @@ describe("applyI18n on the real pages", () => {
 
   it("leaves no visible English text outside data-i18n in the pages", () => {
     // Format names (PNG, JPEG …) and the product name are the same in every language.
-    const allowed = new Set(["PNG", "JPEG", "WebP", "AVIF", "DS Export", "⚙", "90", "0", "DS Export options"]);
+    const allowed = new Set(["PNG", "JPEG", "WebP", "AVIF", "DS Export", "⚙", "×", "90", "0", "DS Export options"]);
     for (const page of ["popup/popup.html", "options/options.html"]) {
       const { document } = parseHTML(readText("extension", ...page.split("/")));
       for (const el of document.querySelectorAll("body *")) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { ERROR_KEYS } from "../../extension/shared/errors.js";
+import { ERRNO_KEYS, ERROR_KEYS, REASONS, WARNING_PATTERNS } from "../../extension/shared/errors.js";
 import { INSTALL_HINT_KEY } from "../../extension/shared/install-command.js";
 import { FIELD_LABEL_KEYS, KIND_KEYS } from "../../extension/shared/labels.js";
 import { extensionFiles, readJson } from "./helpers.js";
@@ -28,7 +28,8 @@ function referencedKeys() {
     }
     for (const m of text.matchAll(/titleKey:\s*"(\w+)"/g)) add(m[1], rel);
   }
-  for (const table of [ERROR_KEYS, KIND_KEYS, FIELD_LABEL_KEYS]) for (const key of Object.values(table)) add(key, "tables");
+  for (const table of [ERROR_KEYS, KIND_KEYS, FIELD_LABEL_KEYS, ERRNO_KEYS]) for (const key of Object.values(table)) add(key, "tables");
+  for (const { key } of [...Object.values(REASONS), ...WARNING_PATTERNS]) add(key, "errors.js");
   add(INSTALL_HINT_KEY, "install-command.js");
   return keys;
 }

@@ -130,7 +130,7 @@ def test_service_worker_starts_under_the_pinned_id(launch):
     assert browser.worker.url == f"chrome-extension://{EXTENSION_ID}/background/main.js"
     assert browser.worker.evaluate("Object.keys(globalThis.dsexport).sort()") == API
     manifest = browser.worker.evaluate("chrome.runtime.getManifest()")
-    assert manifest["commands"]["save-all"]["suggested_key"]["default"] == "Alt+Shift+S"
+    assert manifest["commands"]["save-all"]["suggested_key"]["default"] == "Alt+Shift+U"
 
 
 def test_chromium_reports_no_manifest_warnings_or_errors(launch):
@@ -325,6 +325,7 @@ def test_auto_capture_embeds_the_prompt_into_finished_downloads(launch):
 
 
 def test_a_failed_auto_capture_is_explained_in_the_popup(launch):
+    from dsexport import read_metadata
     from dsexport.demo.sample import build_sample
     from dsexport.demo.server import SampleServer, chromium_args
 
@@ -351,8 +352,24 @@ def test_a_failed_auto_capture_is_explained_in_the_popup(launch):
         assert capture["ok"] is False
         assert capture["code"] == "forbidden_path"
 
+        # The popup explains it once, in the options page's words, and offers the fix.
         popup = browser.page(f"popup/popup.html?tab={tab_id}")
-        popup.wait_for_selector("#capture-problem:not([hidden])")
-        text = popup.text_content("#capture-problem")
-        assert text.startswith(EN["captureFailed"]["message"])
-        assert EN["errForbiddenPath"]["message"] in text
+        popup.wait_for_selector("#capture-notice:not([hidden])")
+        file_name = Path(capture["path"]).name
+        assert file_name in popup.text_content("#capture-title")
+        assert str(elsewhere) in popup.text_content("#capture-where")
+        assert EN["downloadDirsHint"]["message"] in popup.text_content("#capture-notice")
+        assert "download_dirs" not in popup.text_content("body")
+
+        # One click: the folder joins "Other download folders" and the file gets its prompt.
+        popup.click("#add-folder")
+        popup.wait_for_selector("#capture-status:has-text('Added')")
+        config = browser.worker.evaluate("globalThis.dsexport.hostStatus().then((s) => s.config)")
+        assert str(elsewhere) in config["download_dirs"]
+        meta = read_metadata(Path(capture["path"]))
+        assert meta is not None and meta.prompt, "the refused download did not get its prompt"
+
+        # Answered: the next popup does not ask again.
+        again = browser.page(f"popup/popup.html?tab={tab_id}")
+        again.wait_for_function("() => document.body.dataset.ready === '1'", timeout=20_000)
+        assert again.locator("#capture-notice").is_hidden()

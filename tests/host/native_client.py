@@ -146,7 +146,8 @@ class Host:
     def error(self, type_: str, **fields: Any) -> dict:
         reply = self.request(type_, **fields)
         assert reply["ok"] is False, reply
-        assert set(reply["error"]) == {"code", "message"}
+        # code + message always; reason + params where the host words the case more finely.
+        assert {"code", "message"} <= set(reply["error"]) <= {"code", "message", "reason", "params"}
         assert reply["error"]["message"]
         return reply["error"]
 

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from dsexport.catalog.conversations import (
 )
 from dsexport.model import Metadata
 from imagebytes import make_image
+from testutil import run_dsexport
 
 CATS = "7c0e5a52-3f4b-4a8e-9b61-2d0f5c1e8a90"
 CATS_TWIN = "7c0e5a52-9999-4a8e-9b61-000000000001"  # shares 9 characters with CATS
@@ -36,18 +34,7 @@ SAVES = [
 ]
 
 
-def run(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HOME": str(home)}
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        env.pop(var, None)
-    env["XDG_PICTURES_DIR"] = str(home / "Pictures")
-    return subprocess.run(
-        [sys.executable, "-m", "dsexport", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+run = run_dsexport
 
 
 @pytest.fixture

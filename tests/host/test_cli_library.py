@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from imagebytes import make_image
+from testutil import run_dsexport
 
 COMMANDS = ("search", "list", "stats", "bundle", "import", "reindex", "check")
 
 
-def run(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HOME": str(home)}
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        env.pop(var, None)
-    env["XDG_PICTURES_DIR"] = str(home / "Pictures")
-    return subprocess.run(
-        [sys.executable, "-m", "dsexport", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+run = run_dsexport
 
 
 def a1111_png(path: Path, prompt: str, seed: int) -> Path:

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from imagebytes import image_stream, make_image
+from testutil import run_dsexport
 
 
 def run(home: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HOME": str(home)}
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        env.pop(var, None)
-    env["XDG_PICTURES_DIR"] = str(home / "Pictures")
-    return subprocess.run(
-        [sys.executable, "-m", "dsexport", *args],
-        input=stdin,
-        capture_output=True,
-        env=env,
-        timeout=60,
-    )
+    return run_dsexport(home, *args, stdin=stdin, text=False, timeout=60)
 
 
 def test_save_prints_where_each_file_went(home, tmp_path):

@@ -465,3 +465,78 @@ def test_emoji_newer_than_this_pythons_unicode_data_are_kept():
 def test_a_single_grapheme_longer_than_n_is_kept_whole():
     family = "👨\u200d👩\u200d👧\u200d👦"  # 7 code points, one grapheme
     assert render("{prompt:3}", prompt=family + " and more") == family + ".png"
+
+
+# --- cuts end cleanly; {filename}; reasons the extension words -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "width", "expected"),
+    [
+        ("a cat wearing a red scarf, sitting on a bench", 26, "a cat wearing a red scarf"),
+        ("a cat wearing a red scarf, sitting on a bench", 30, "a cat wearing a red scarf"),
+        ("a fox; in snow — watercolor", 14, "a fox; in snow"),
+        ("a fox (red) in snow", 11, "a fox (red)"),
+        ("雪地里的一只红狐狸，水彩画风格", 10, "雪地里的一只红狐狸"),
+        ("一只「红色」的狐狸在雪地", 3, "一只"),
+        ("short, and whole.", 40, "short, and whole"),
+    ],
+)
+def test_a_cut_prompt_never_ends_in_the_punctuation_the_cut_left(prompt, width, expected):
+    assert render(f"{{prompt:{width}}}", prompt=prompt) == f"{expected}.png"
+
+
+def test_a_prompt_shortened_to_fit_the_name_limit_ends_cleanly_too():
+    prompt = ("word, " * 200).strip()
+    name = render("{prompt}_{hash:8}", prompt=prompt)
+    stem = name.removesuffix(".png").rsplit("_", 1)[0]
+    assert len(name.encode()) <= naming.MAX_COMPONENT_BYTES
+    assert not unicodedata.category(stem[-1]).startswith(("P", "Z")), stem[-20:]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        ("IMG_2041.jpg", "IMG_2041"),
+        ("holiday photo.final.PNG", "holiday photo.final"),
+        ("C:\\Users\\ana\\scan 3.webp", "scan 3"),
+        ("no-extension", "no-extension"),
+        ("../../etc/passwd", "passwd"),
+        ("猫的照片.jpeg", "猫的照片"),
+    ],
+)
+def test_filename_field_is_the_uploads_own_name_without_its_extension(file_name, expected):
+    meta = {"prompt": "a cat", "origin": "uploaded", "extra": {"file_name": file_name}}
+    assert render("{filename}", **meta) == f"{expected}.png"
+
+
+def test_filename_is_empty_without_one_and_its_separator_goes_with_it():
+    assert render("{index:3}_{filename}_{prompt:10}", prompt="a cat", index=3) == "003_a cat.png"
+    # Nothing at all: the file is named by its hash rather than left without a name.
+    assert render("{filename}", prompt="a cat") == f"{SHA[:16]}.png"
+    long = {"extra": {"file_name": "x" * 300 + ".jpg"}, "prompt": "p"}
+    assert render("{filename:12}", **long) == "x" * 12 + ".png"
+
+
+@pytest.mark.parametrize(
+    ("template", "reason", "params"),
+    [
+        ("", "template_empty", {}),
+        ("{foo}", "template_unknown_field", {"field": "foo"}),
+        ("{prompt", "template_unclosed_brace", {"position": 1}),
+        ("a}b", "template_stray_brace", {"position": 2}),
+        ("{seed:4}", "template_no_length", {"field": "seed"}),
+        ("{prompt:0}", "template_length_range", {"field": "prompt", "max": 255}),
+        ("{ext}", "template_ext_field", {}),
+        ("/abs/{prompt}", "template_absolute", {}),
+        ("{date}/", "template_no_file_name", {}),
+        ("a/../{prompt}", "template_empty_folder", {}),
+        ("{pr ompt}", "template_bad_field", {"field": "pr ompt"}),
+    ],
+)
+def test_template_errors_carry_a_reason_and_parameters(template, reason, params):
+    with pytest.raises(BadConfig) as caught:
+        naming.validate_template(template)
+    assert caught.value.reason == reason
+    assert {k: caught.value.params[k] for k in params} == params
+    assert str(caught.value), "the English message stays for the command line"

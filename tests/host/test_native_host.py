@@ -355,6 +355,52 @@ def test_preview_name_renders_the_template(host):
     assert host.error("preview_name", metadata={}, template="x" * 5000)["code"] == "bad_request"
 
 
+def test_preview_name_is_the_name_a_save_then_gets(home, host):
+    # Arrange: the options page's preview asks with the batch position a save passes
+    template = "{conversation}/{index:3}_{prompt:26}_{filename}"
+    meta = {
+        "prompt": "a cat wearing a red scarf, sitting on a bench",
+        "conversation_title": "Cats",
+        "origin": "uploaded",
+        "extra": {"file_name": "IMG_2041.jpg"},
+    }
+    host.result("config_set", values={"name_template": template})
+
+    # Act
+    preview = host.result("preview_name", metadata=meta, index=3, format="png")["name"]
+    saved = host.result(
+        "save", image={"data": b64(small_png())}, metadata=meta, options={"index": 3}
+    )
+
+    # Assert: the same name, {index:3} included, no comma left by the cut
+    assert preview == "Cats/003_a cat wearing a red scarf_IMG_2041.png"
+    assert Path(saved["path"]).relative_to(output_dir(home)).as_posix() == preview
+    jpeg = host.result("preview_name", metadata=meta, index=3, format="jpeg")["name"]
+    assert jpeg.endswith(".jpg")
+    assert host.error("preview_name", metadata=meta, index=-1)["code"] == "bad_request"
+    assert host.error("preview_name", metadata=meta, format="bmp")["code"] == "bad_request"
+
+
+def test_errors_carry_a_reason_and_parameters_beside_the_english_message(host):
+    # A template error, worded by the extension from reason + params
+    bad = host.error("config_set", values={"name_template": "{date}/{foo}"})
+    assert bad["code"] == "bad_config"
+    assert bad["reason"] == "template_unknown_field"
+    assert bad["params"]["field"] == "foo"
+    assert "foo" in bad["message"], "the English message stays for the CLI and old clients"
+    # A failed save: an HTML error page instead of the picture
+    html = b64(b"<!doctype html><title>403</title>Forbidden")
+    page = host.error("save", image={"data": html}, metadata={"prompt": "x"})
+    assert (page["code"], page["reason"]) == ("unsupported_format", "html_page")
+    # A folder that cannot be used names it
+    not_abs = host.error("config_set", values={"output_dir": "relative/folder"})
+    assert not_abs["reason"] == "folder_not_absolute"
+    assert not_abs["params"] == {"key": "output_dir", "folder": "relative/folder"}
+    # No reason where there is nothing finer to say
+    plain = host.error("preview_name", metadata={}, template=5)
+    assert "reason" not in plain and "params" not in plain
+
+
 # ---------------------------------------------------------------------------------------------
 # reveal: checked through fake file-manager commands on PATH
 

@@ -191,3 +191,40 @@ def test_system_install_without_root_fails_clearly():
     assert "no permission to write in /" in result.stderr
     assert "sudo dsexport install --system" in result.stderr
     assert not Path("/etc/chromium/native-messaging-hosts/org.dsexport.host.json").exists()
+
+
+def test_uninstall_one_browser_keeps_the_others_then_the_last_takes_everything(home, env):
+    # Arrange: registered with Chromium, Chrome and Firefox
+    before = listing(home)
+    assert dsexport("install", env=env).returncode == 0
+    firefox = home / f".mozilla/native-messaging-hosts/{M}"
+    chromium = home / f".config/chromium/NativeMessagingHosts/{M}"
+    chrome = home / f".config/google-chrome/NativeMessagingHosts/{M}"
+    assert firefox.is_file() and chromium.is_file() and chrome.is_file()
+
+    # Act: a dry run, then Firefox only
+    dry = dsexport("uninstall", "--browser", "firefox", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert firefox.is_file()
+    assert f"delete {firefox}" in dry.stdout and str(chromium) not in dry.stdout
+    result = dsexport("uninstall", "--browser", "firefox", env=env)
+
+    # Assert: Firefox's manifest and the folder made for it are gone; the others still answer
+    assert result.returncode == 0, result.stderr
+    assert "Unregistered DS Export from Firefox" in result.stdout
+    assert not firefox.exists()
+    assert not firefox.parent.exists(), "the folder install created for Firefox was left behind"
+    assert (home / ".mozilla").is_dir(), "a folder the browser owns was removed"
+    for manifest in (chromium, chrome):
+        assert ping_as_browser(str(manifest), env=env)["ok"] is True
+    record = json.loads((home / ".local/share/dsexport/install-state.json").read_text())
+    assert "firefox" not in record["browsers"]
+    assert all("firefox" not in f["browsers"] for f in record["files"])
+
+    # Act + Assert: again is harmless; then the remaining two leave nothing behind
+    again = dsexport("uninstall", "--browser", "firefox", env=env)
+    assert again.returncode == 0 and "not registered with Firefox" in again.stdout
+    last = dsexport("uninstall", "--browser", "chromium", "--browser", "chrome", env=env)
+    assert last.returncode == 0, last.stderr
+    assert "launcher went too" in last.stdout
+    assert listing(home) == before

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from installer_helpers import (
+    HOST,
     ORIGIN,
     chromium_manifest,
     isolated_env,
@@ -115,6 +116,7 @@ def test_install_sh_creates_venv_registers_upgrades_and_uninstalls(tmp_path, rep
     home = tmp_path / "home"
     manifest_path = chromium_manifest(home)
     manifest_path.parent.parent.mkdir(parents=True)
+    (home / ".mozilla").mkdir()
     env = isolated_env(home, tmp_path / "runtime")
     data = tmp_path / "data"
     env["XDG_DATA_HOME"] = str(data)
@@ -158,6 +160,16 @@ def test_install_sh_creates_venv_registers_upgrades_and_uninstalls(tmp_path, rep
     )
     assert probe.stdout.strip() == "1", probe.stderr
     assert (copy / "popup" / "popup.css").read_text().endswith("/* upgrade marker */\n")
+
+    # Act + Assert: unregister Firefox only; Chromium's helper and the venv stay (Linux: where
+    # the ~/.mozilla folder made above is Firefox's)
+    if sys.platform.startswith("linux"):
+        firefox_manifest = home / f".mozilla/native-messaging-hosts/{HOST}.json"
+        assert firefox_manifest.is_file()
+        partial = run_install_sh(repo_copy, env, "--uninstall", "--browser", "firefox")
+        assert not firefox_manifest.exists()
+        assert "other browsers still use it" in partial.stdout
+        assert ping_as_browser(str(manifest_path), env=env)["ok"] is True
 
     # Act: uninstall
     gone = run_install_sh(repo_copy, env, "--uninstall")

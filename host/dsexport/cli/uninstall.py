@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from dsexport.installer.browsers import BY_NAME
+
 EXAMPLE = """\
-example:
-  dsexport uninstall --dry-run      show what would be removed
-  dsexport uninstall"""
+examples:
+  dsexport uninstall --dry-run                show what would be removed
+  dsexport uninstall
+  dsexport uninstall --browser firefox        unregister Firefox, keep the others"""
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -21,6 +24,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--system", action="store_true", help="undo `dsexport install --system`")
+    p.add_argument(
+        "--browser",
+        action="append",
+        default=[],
+        metavar="NAME",
+        choices=sorted(BY_NAME),
+        help="unregister only this browser (and its Flatpak/Snap builds), keeping the others "
+        "(repeatable): " + ", ".join(BY_NAME),
+    )
     p.add_argument(
         "--dry-run", action="store_true", help="print what would be removed, change nothing"
     )
@@ -47,9 +59,39 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
     ops = platform.uninstall_plan(record, path)
+    if args.browser:
+        return _uninstall_browsers(args, platform, record, Path(path), ops)
     if args.dry_run:
         print("Dry run: nothing is changed. Would remove:")
         print("\n".join(f"  {op.describe()}" for op in ops))
         return 0
     print(report.uninstall_summary(platform.remove(ops)))
+    return 0
+
+
+def _uninstall_browsers(args, platform, record, path, full_plan) -> int:
+    from dsexport.installer import report, state
+    from dsexport.installer.partial import plan_for_browsers
+
+    labels = ", ".join(BY_NAME[name].label for name in dict.fromkeys(args.browser))
+    plan = plan_for_browsers(record, args.browser, full_plan)
+    if not plan.browsers:
+        print(f"Nothing to uninstall: DS Export is not registered with {labels}.")
+        return 0
+    if args.dry_run:
+        print("Dry run: nothing is changed. Would remove:")
+        print("\n".join(f"  {op.describe()}" for op in plan.ops))
+        if plan.record is not None:
+            print(f"and keep the registration for: {', '.join(plan.record.browsers) or '-'}")
+        return 0
+    done = platform.remove(plan.ops)
+    if plan.record is not None:
+        state.save(path, plan.record)
+    lines = report.uninstall_summary(done).split("\n")[1:]
+    head = f"Unregistered DS Export from {labels}."
+    if plan.record is not None:
+        head += f" Still registered: {', '.join(plan.record.browsers) or 'custom profiles'}."
+    else:
+        head += " No other browser was registered, so the helper's launcher went too."
+    print("\n".join([head, *lines]))
     return 0

@@ -26,7 +26,7 @@ import os
 import sys
 import time
 
-from dsexport.errors import BadFrame, BadRequest, DsError, UnknownRequest
+from dsexport.errors import BadFrame, BadRequest, DsError, UnknownRequest, error_fields
 from dsexport.native import framing
 from dsexport.native.handlers import HANDLERS
 from dsexport.native.session import Request, Session
@@ -69,11 +69,10 @@ _MAX_SAFE_INT = 2**53 - 1
 
 
 def error_reply(req_id: Any, err: DsError) -> dict[str, Any]:
-    return {
-        "id": req_id,
-        "ok": False,
-        "error": {"code": err.code, "message": framing.shorten(str(err) or err.code)},
-    }
+    # ``message`` stays for the CLI and older clients; the extension words code + reason + params.
+    error = {"code": err.code, "message": framing.shorten(str(err) or err.code)}
+    error.update(error_fields(err))
+    return {"id": req_id, "ok": False, "error": error}
 
 
 def parse_request(message: Any) -> Request:

@@ -49,7 +49,7 @@ def open_from_disk(ff, page_path, server) -> list[dict]:
     for image in state["images"]:
         assert image["ok"] and image["w"] > 0, image
         assert image["src"].startswith(folder + "/images/"), image
-    assert len(server.hits) == hits, "opening the archive reached a server"
+    assert len(server.hits) == hits, f"opening the archive reached a server: {server.hits[hits:]}"
     return state["images"]
 
 

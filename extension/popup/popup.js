@@ -493,6 +493,9 @@ async function showShortcut() {
 
 function wire() {
   $("open-options").addEventListener("click", () => api.runtime.openOptionsPage());
+  $("open-library").addEventListener("click", () => {
+    api.tabs.create({ url: api.runtime.getURL("library/library.html") }).then(() => window.close(), () => {});
+  });
   $("select-all").addEventListener("click", () => setSelection(true));
   $("select-none").addEventListener("click", () => setSelection(false));
   $("format").addEventListener("change", () => {

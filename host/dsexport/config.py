@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "jpeg_background": "#ffffff",
     "download_dirs": (),
     "notifications": True,
+    "thumbnail_cache_mb": 300,
 }
 """Default of every key; ``output_dir`` is ``None`` here and ``<Pictures>/DeepSeek`` in effect."""
 
@@ -66,6 +67,7 @@ DESCRIPTIONS: dict[str, str] = {
     "jpeg_background": "#rrggbb colour transparent pixels get when saving as jpeg",
     "download_dirs": "extra absolute folders `embed` may change (comma-separated)",
     "notifications": "true/false: a system notification for saves not started in the popup",
+    "thumbnail_cache_mb": "size cap of the library's thumbnail cache, in MB (16-100000)",
 }
 
 
@@ -83,6 +85,7 @@ class Config:
     jpeg_background: str = DEFAULTS["jpeg_background"]
     download_dirs: tuple[str, ...] = DEFAULTS["download_dirs"]
     notifications: bool = DEFAULTS["notifications"]
+    thumbnail_cache_mb: int = DEFAULTS["thumbnail_cache_mb"]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types (lists, not tuples), every key."""
@@ -320,6 +323,18 @@ def _download_dirs(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+MIN_THUMBNAIL_CACHE_MB = 16
+MAX_THUMBNAIL_CACHE_MB = 100_000
+
+
+def _thumbnail_cache_mb(value: Any) -> int:
+    low, high = MIN_THUMBNAIL_CACHE_MB, MAX_THUMBNAIL_CACHE_MB
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        msg = f"thumbnail_cache_mb must be a whole number from {low} to {high}, not {value!r}"
+        raise BadConfig(msg)
+    return value
+
+
 _VALIDATORS = {
     "output_dir": _output_dir,
     "name_template": _name_template,
@@ -331,6 +346,7 @@ _VALIDATORS = {
     "jpeg_background": _jpeg_background,
     "download_dirs": _download_dirs,
     "notifications": lambda value: _switch("notifications", value),
+    "thumbnail_cache_mb": _thumbnail_cache_mb,
 }
 
 

@@ -67,6 +67,12 @@ _OTHER_NAMES = {
     "not_writable",
     "allowed_callers",
     "config_error",
+    # the library page's requests
+    "conversation_url",
+    "ids_only",
+    "mtime_ns",
+    "saved_at",
+    "thumbnail_cache_mb",
     # export_begin / export_turns
     "created_at",
     "updated_at",

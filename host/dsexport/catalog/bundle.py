@@ -23,7 +23,7 @@ import os
 import stat
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ from dsexport.errors import BadRequest, ForbiddenPath, IoError, NotFound
 
 CHUNK = 1 << 20
 """Bytes copied per step; also about the most the bundle buffers at once."""
+
+Progress = Callable[[int, int, int], None]
+"""``progress(files_done, files_total, bytes_written)``, called after each image."""
 
 MAX_ENTRIES = 100_000
 """More files than anyone hands over in one archive; a limit on what one request can make us do."""
@@ -122,12 +125,18 @@ def _open_image(path: str):
 
 
 def _stream(
-    entries: Sequence[Entry], names: Sequence[str], skipped: list[str], force_zip64: bool
+    entries: Sequence[Entry],
+    names: Sequence[str],
+    skipped: list[str],
+    force_zip64: bool,
+    progress: Progress | None = None,
 ) -> Iterator[bytes]:
     sink = _Sink()
     records: list[tuple[Entry, str]] = []
     with zipfile.ZipFile(sink, "w", allowZip64=True) as zf:
-        for entry, name in zip(entries, names, strict=True):
+        for done, (entry, name) in enumerate(zip(entries, names, strict=True), 1):
+            if progress is not None:
+                progress(done - 1, len(entries), sink.tell())
             try:
                 fh, st = _open_image(entry.path)
             except OSError:
@@ -246,11 +255,16 @@ def _url_path(name: str) -> str:
 
 
 def write_bundle(
-    entries: Sequence[Entry], output: str | os.PathLike, *, force_zip64: bool = False
+    entries: Sequence[Entry],
+    output: str | os.PathLike,
+    *,
+    force_zip64: bool = False,
+    progress: Progress | None = None,
 ) -> BundleResult:
     """Write ``entries`` as a ZIP at ``output`` (a numbered name if it exists); return where.
 
-    ``force_zip64`` writes ZIP64 records even for small files (tests; tools that want them).
+    ``force_zip64`` writes ZIP64 records even for small files (tests; tools that want them);
+    ``progress`` is told how far the archive has got before each image.
     Raises ``NotFound`` when there is nothing to bundle and ``IoError`` when writing fails.
     """
     from dsexport import storage
@@ -281,7 +295,7 @@ def write_bundle(
         raise NotFound(msg)
     names = _archive_names(entries)
     final = storage.write_new(
-        target.parent, target.name, _stream(entries, names, skipped, force_zip64)
+        target.parent, target.name, _stream(entries, names, skipped, force_zip64, progress)
     )
     count = len(entries) - (len(skipped) - gone_before)
     return BundleResult(
@@ -345,7 +359,11 @@ def default_name(entries: Sequence[Entry], now=None) -> str:
 
 
 def bundle_to_output_folder(
-    entries: Sequence[Entry], name: str | None = None, *, config=None
+    entries: Sequence[Entry],
+    name: str | None = None,
+    *,
+    config=None,
+    progress: Progress | None = None,
 ) -> BundleResult:
     """Write a bundle into the configured output folder as ``name`` or ``default_name``. For
     callers that must not choose paths (the native host): ``name`` is made one safe file name the
@@ -367,4 +385,4 @@ def bundle_to_output_folder(
             "{conversation}", meta, sha256="0" * 64, ext="zip", now=datetime.now().astimezone()
         )
     folder = Path(config.output_dir).expanduser()
-    return write_bundle(entries, folder / (name or default_name(entries)))
+    return write_bundle(entries, folder / (name or default_name(entries)), progress=progress)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "import": "import_",
     "reindex": "reindex",
     "check": "check",
+    "library": "library",
 }
 
 

@@ -20,6 +20,7 @@ keys:
   jpeg_background  #rrggbb colour transparent pixels get when saving as jpeg
   download_dirs    extra absolute folders `embed` may change
   notifications    true/false: system notifications for menu, shortcut and capture saves
+  thumbnail_cache_mb  size cap of the library's thumbnail cache in MB (16-100000)
 
 Lists are comma-separated or JSON; an empty string is an empty list.
 

@@ -69,7 +69,10 @@ def bundle(req: Request, session: Session) -> dict[str, Any]:
     except sqlite3.Error as err:
         msg = f"the catalog cannot be read ({err}); run 'dsexport reindex' to rebuild it"
         raise IoError(msg) from err
-    result = bundle_to_output_folder(entries, output, config=load_config())
+    from dsexport.native.handlers.bundle_progress import progress_file, progress_token
+
+    with progress_file(progress_token(req)) as progress:
+        result = bundle_to_output_folder(entries, output, config=load_config(), progress=progress)
     return {
         "path": result.path,
         "count": result.count,

@@ -14,18 +14,42 @@ from dsexport.native.session import Request, Session
 
 
 def reveal(req: Request, session: Session) -> dict[str, Any]:
-    """Show a saved file in the OS file manager; only inside the output folder."""
-    path = abs_path_field(req)
-    root = output_dir(load_config())
-    if not is_within(path, [root]):
-        msg = f"{path} is not inside the output folder {root}"
-        raise ForbiddenPath(msg)
+    """Show a saved file in the OS file manager: a ``path`` inside the output folder, or the
+    file of catalog entry ``entry_id`` (the library page; imported files may live elsewhere)."""
+    if req.fields.get("entry_id") is not None:
+        path = _catalogued(req, session)
+    else:
+        path = abs_path_field(req)
+        root = output_dir(load_config())
+        if not is_within(path, [root]):
+            msg = f"{path} is not inside the output folder {root}"
+            raise ForbiddenPath(msg)
     if not path.exists():
         msg = f"{path} does not exist (it may have been moved or deleted)"
         raise NotFound(msg)
     opener = session.opener or run_commands
     opener(reveal_commands(Path(os.path.realpath(path))))
     return {}
+
+
+def _catalogued(req: Request, session: Session) -> Path:
+    """The path of a catalog entry that is still a regular file (not a link)."""
+    import sqlite3
+
+    from dsexport.catalog.reading import check_path
+    from dsexport.native.handlers.library_state import int_field, state_of
+
+    entry_id = int_field(req, "entry_id", low=1, high=2**63 - 1)
+    try:
+        entry = state_of(session).catalog.by_id(entry_id)
+    except sqlite3.Error as err:
+        msg = f"the catalog cannot be read ({err})"
+        raise IoError(msg) from err
+    if entry is None:
+        msg = f"catalog entry {entry_id} does not exist (any more)"
+        raise NotFound(msg)
+    check_path(entry.path)
+    return Path(entry.path)
 
 
 Opener = Callable[[list[list[str]]], str]

@@ -289,17 +289,8 @@ def sync_folder(folder: str | os.PathLike) -> None:
 def _write_new_fd(
     root: Path, folders: list[str], filename: str, parts: Parts, *, sync_folder: bool = True
 ) -> str:
+    dfd, where = _open_folders(root, folders)
     try:
-        dfd = _open_dir(str(root))
-    except OSError as err:
-        raise _io_error(err, str(root), root=True) from err
-    try:
-        where = str(root)
-        for name in folders:
-            child = _enter_folder(dfd, name, where)
-            os.close(dfd)
-            dfd = child
-            where = os.path.join(where, name)
         tmp = _write_temp(dfd, where, parts, mode=0o644)
         try:
             final = _publish(dfd, where, tmp, filename)
@@ -311,6 +302,26 @@ def _write_new_fd(
         return final
     finally:
         os.close(dfd)
+
+
+def _open_folders(root: Path, folders: list[str]) -> tuple[int, str]:
+    """Open ``root``, then each of ``folders`` below it (created if needed, links refused);
+    → (the innermost folder's descriptor, its path for messages). The caller closes it."""
+    try:
+        dfd = _open_dir(str(root))
+    except OSError as err:
+        raise _io_error(err, str(root), root=True) from err
+    where = str(root)
+    try:
+        for name in folders:
+            child = _enter_folder(dfd, name, where)
+            os.close(dfd)
+            dfd = child
+            where = os.path.join(where, name)
+    except BaseException:
+        os.close(dfd)
+        raise
+    return dfd, where
 
 
 def _enter_folder(dfd: int, name: str, where: str) -> int:
@@ -605,17 +616,8 @@ def write_new_tree(root: Path, relpath: str, files: Tree) -> Path:
     folders, name = _split_relpath(relpath)
     if not _HAVE_DIR_FD:
         return _write_new_tree_paths(root, folders, name, files)
+    dfd, where = _open_folders(root, folders)
     try:
-        dfd = _open_dir(str(root))
-    except OSError as err:
-        raise _io_error(err, str(root), root=True) from err
-    try:
-        where = str(root)
-        for folder in folders:
-            child = _enter_folder(dfd, folder, where)
-            os.close(dfd)
-            dfd = child
-            where = os.path.join(where, folder)
         tmp = _make_temp_dir(dfd, where)
         try:
             _fill_tree(dfd, where, tmp, files)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -173,7 +174,11 @@ def seed(tmp_path_factory) -> Path:
     return base
 
 
-def run_example(seed: Path, tmp_path: Path, command: str) -> subprocess.CompletedProcess:
+def run_example(
+    seed: Path, tmp_path: Path, command: str, *, program: str = ""
+) -> subprocess.CompletedProcess:
+    """Run ``program command`` in a copy of the seeded HOME; only ``command`` is the example, so
+    only it has its paths moved (``program`` may itself live under /tmp, as in a CI clone)."""
     base = tmp_path / "copy"
     shutil.copytree(seed, base, symlinks=True)
     home, work = base / "home", base / "work"
@@ -181,7 +186,7 @@ def run_example(seed: Path, tmp_path: Path, command: str) -> subprocess.Complete
     command = command.replace("/tmp/", f"{base}/tmp/").replace("/mnt/", f"{base}/mnt/")
     (base / "tmp").mkdir()
     (base / "mnt" / "backup" / "Pictures").mkdir(parents=True)
-    argv = ["bash", "-c", f"set -o pipefail; {command}"]
+    argv = ["bash", "-c", f"set -o pipefail; {program}{command}"]
     if re.search(r"dsexport demo\b.*--show", command):
         if shutil.which("xvfb-run") is None:
             if os.environ.get("CI") == "true":
@@ -216,7 +221,9 @@ def test_help_example_runs(seed, tmp_path, name, example):
 def test_readme_python_runs(seed, tmp_path, block):
     """The API example, with the names it leaves to the reader defined first."""
     script = "png_bytes = open('cat.png', 'rb').read()\n" + block.replace("/data/out", "/tmp/out")
-    proc = run_example(seed, tmp_path, f"{sys.executable} - <<'PYEOF'\n{script}\nPYEOF")
+    proc = run_example(
+        seed, tmp_path, f" - <<'PYEOF'\n{script}\nPYEOF", program=shlex.quote(sys.executable)
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 

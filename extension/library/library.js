@@ -507,6 +507,9 @@ function init() {
   // The helper starts with the first request: ask first, build the page while it answers
   // (init runs to the end before any reply can be handled).
   const first = search();
+  // The host opens its thumbnail cache while the page draws the first entries (its reply is
+  // ignored; it is answered after the search's).
+  host.call("thumbnails", { ids: [] }).catch(() => {});
   applyI18n();
   document.title = t("libTitle");
   $("size").value = String(cellSize());

@@ -60,15 +60,20 @@ SAMPLES = {
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 @pytest.mark.parametrize("box", [256, 512])
-def test_every_format_makes_a_webp_that_fits(name, box):
+def test_every_format_makes_a_thumbnail_that_fits(name, box):
     data = SAMPLES[name]()
     thumb = make_thumbnail(io.BytesIO(data), box)
-    assert isinstance(thumb, Thumbnail) and thumb.mime == "image/webp"
-    assert mime_of(thumb.data) == "image/webp"
+    assert isinstance(thumb, Thumbnail) and mime_of(thumb.data) == thumb.mime
     im = decode(thumb.data)
-    assert im.format == "WEBP" and (im.width, im.height) == (thumb.width, thumb.height)
-    assert max(im.size) <= box
     src = decode(data)
+    # Transparency needs WebP; an opaque picture is a JPEG, which the page decodes ~5x faster.
+    transparent = src.mode in ("RGBA", "LA", "PA") or "transparency" in src.info
+    if transparent:
+        assert thumb.mime == "image/webp" and im.format == "WEBP"
+    else:
+        assert thumb.mime == "image/jpeg" and im.format == "JPEG" and im.mode in ("RGB", "L")
+    assert (im.width, im.height) == (thumb.width, thumb.height)
+    assert max(im.size) <= box
     if max(src.size) > box:  # large images shrink to the box; small ones are never enlarged
         assert max(im.size) == box
     else:
@@ -92,7 +97,8 @@ def test_sixteen_bit_grey_is_scaled_not_clipped():
     im = decode(make_thumbnail(io.BytesIO(out.getvalue()), 256).data).convert("L")
     lo, hi = im.getextrema()
     assert lo < 20 and hi > 230, (lo, hi)  # a plain convert("L") would give 255 almost everywhere
-    assert sum(1 for n in im.histogram() if n) > 100
+    # The ramp's 64 rows are 64 grey levels; clipping would leave a handful.
+    assert sum(1 for n in im.histogram() if n) > 48
 
 
 def test_transparency_survives():

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-VERSION = 1
+VERSION = 2
 """Part of every key: raise it when thumbnails are made differently, and old ones age out."""
 
 SUFFIX = ".thumb"

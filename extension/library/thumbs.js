@@ -6,11 +6,11 @@
 import { base64ToBytes } from "./format.js";
 
 /** Ids per request, by thumbnail size: a reply holds about 120 KB of thumbnails (a 256 px one is
- * ~15 KB as base64, a 512 px one ~50 KB), so small requests are sent together and answered one
+ * ~18 KB as base64, a 512 px one ~50 KB), so small requests are sent together and answered one
  * after the other, instead of one large request asked again and again for what did not fit. */
 const BATCH = { 256: 6, 512: 2 };
 const RETRY_MS = 150;
-/** What the host's thumbnails are (``thumbnails.make``); anything else is not shown. */
+/** What the host's thumbnails are (host/dsexport/thumbnails/make.py); anything else is not shown. */
 const THUMB_TYPES = new Set(["image/jpeg", "image/webp", "image/png"]);
 /** Thumbnail bytes kept in the page (their data: URLs, least recently shown out first): a few
  * screens of the largest tiles, whatever the size of the library. */

@@ -566,7 +566,8 @@ def render(sizes: list[dict], thumbs: dict) -> str:
         "asked for once the first screen is shown. What remains on the path is Python's own "
         "start and imports (see *Native host*), the page's modules, one round trip for the "
         "entries and one (six requests in flight) for the first screen's thumbnails: JPEGs of "
-        "about 13 KB (a WebP only where an image is transparent), shown as `data:` URLs of the "
+        f"about {sizes[0]['thumb_kb']:.0f} KB (a WebP only where an image is transparent), shown "
+        "as `data:` URLs of the "
         "base64 that came (no Blob, object URL and blob-store fetch per tile) and decoded in "
         "~0.3 ms each, where a WebP takes 1-1.7 ms and a screenful decodes one after another.",
         "",

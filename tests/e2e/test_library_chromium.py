@@ -370,6 +370,13 @@ def test_scrolling_a_large_library_keeps_the_dom_small(chromium, seeded):
     page.evaluate(
         "() => { const g = document.querySelector('#grid'); g.scrollTop = g.scrollHeight / 2; }"
     )
+    # The scroll is handled on the next frame: until then the first screen is still shown (and
+    # complete), so wait for tiles from the middle of the result, then for their pictures.
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('#grid .tile:not([hidden])')]"
+        f".some((t) => Number(t.dataset.index) > {total // 4})",
+        timeout=WAIT,
+    )
     page.wait_for_function(PICTURES_SHOWN, timeout=WAIT)
     middle = page.evaluate(SHOWN_IDS)
     assert middle and min(middle) < copies[0] - 400, "the middle of the result is on screen"

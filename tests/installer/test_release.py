@@ -274,6 +274,22 @@ def test_wheel_in_a_fresh_venv_installs_with_no_checkout(release, tmp_path):
     doctor = dsexport_cmd("doctor")
     assert doctor.returncode == 0, doctor.stdout
     assert "No problems found" in doctor.stdout
+    checks = json.loads(dsexport_cmd("doctor", "--json").stdout)["findings"]
+    (finding,) = [f for f in checks if f["check"] == "extension"]
+    assert finding["status"] == "ok" and str(copy) in finding["message"], finding
+
+    # An upgrade of the package leaves the copy behind until `dsexport install` runs again.
+    manifest = copy / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(VERSION, "0.0.1"))
+    (copy / "retired.js").write_text("// a file an older version shipped\n")
+    stale = json.loads(dsexport_cmd("doctor", "--json").stdout)
+    (finding,) = [f for f in stale["findings"] if f["check"] == "extension"]
+    assert finding["status"] == "warning", finding
+    assert "2 file(s) differ: manifest.json, retired.js" in finding["message"]
+    assert finding["fix"].startswith("run `dsexport install`")
+    assert dsexport_cmd("install", *named).returncode == 0
+    doctor = dsexport_cmd("doctor")
+    assert "No problems found." in doctor.stdout and "warning" not in doctor.stdout, doctor.stdout
 
     shown = dsexport_cmd("extension", "--json")
     assert shown.returncode == 0, shown.stderr

@@ -29,7 +29,12 @@ from dsexport.errors import DsError
 from dsexport.installer import state as state_mod
 from dsexport.installer.base import HOST_NAME, BrowserStatus, InstallRequest, Platform
 from dsexport.installer.browsers import POLICIES
-from dsexport.installer.extension_id import chromium_origin, find_extension_dir, read_ids
+from dsexport.installer.extension_id import (
+    bundled_extension_dir,
+    chromium_origin,
+    find_extension_dir,
+    read_ids,
+)
 
 #: How long a ping may take, start-up included, before the host counts as hung.
 PING_TIMEOUT = 15.0
@@ -190,6 +195,7 @@ def _check_record(platform: Platform, report: Report) -> Expected:
                 "registration does not allow",
                 "run `dsexport install` again",
             )
+    _check_extension_copy(record.extension_dir, record.extension_copy, report)
     return Expected(
         launcher=record.launcher,
         python=record.python,
@@ -199,6 +205,49 @@ def _check_record(platform: Platform, report: Report) -> Expected:
         profiles=[b.split(":", 1)[1] for b in record.browsers if b.startswith("profile:")],
         system=record.scope == "system",
     )
+
+
+def _check_extension_copy(folder: str | None, copy: str | None, report: Report) -> None:
+    """The folder the browsers load must be the extension this helper carries: after an upgrade
+    of the package (pipx upgrade, pip install -U) the copy stays old until ``dsexport install``
+    runs, and the browser would speak to a newer helper than it was written for."""
+    import dsexport
+    from dsexport.installer import extension_package
+
+    bundled = bundled_extension_dir()
+    if (
+        not folder
+        or not copy
+        or bundled is None
+        or os.path.realpath(copy) != os.path.realpath(folder)
+    ):
+        return  # a checkout, or --extension-dir: the person's own folder, loaded as it is
+    section, version = "DS Export", dsexport.__version__
+    fix = (
+        "run `dsexport install`, then reload DS Export in each browser (chrome://extensions: "
+        "the reload arrow; Firefox: about:debugging, Reload)"
+    )
+    if not os.path.isdir(folder):
+        report.add(section, "extension", PROBLEM, f"the extension folder {folder} is gone", fix)
+        return
+    try:
+        differ = extension_package.differences(bundled, folder)
+    except (OSError, extension_package.PackageError) as err:
+        report.add(section, "extension", WARNING, f"cannot compare {folder}: {err}", fix)
+        return
+    if differ:
+        shown = ", ".join(differ[:3]) + (", …" if len(differ) > 3 else "")
+        report.add(
+            section,
+            "extension",
+            WARNING,
+            f"the extension in {folder} is not the one DS Export {version} carries "
+            f"({len(differ)} file(s) differ: {shown}); the browser runs another version than "
+            "the helper",
+            fix,
+        )
+    else:
+        report.add(section, "extension", OK, f"extension folder: {folder} (DS Export {version})")
 
 
 def _ids_from_extension(extension_dir: str | None) -> tuple[list[str], list[str]]:

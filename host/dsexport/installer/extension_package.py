@@ -188,6 +188,16 @@ def write_packages(folder: str | os.PathLike, out_dir: str | os.PathLike) -> dic
     return paths
 
 
+def differences(src: str | os.PathLike, dst: str | os.PathLike) -> list[str]:
+    """The shipped files in which ``dst`` is not ``src``: missing from it, other bytes, or in
+    ``dst`` only; sorted '/'-separated names (empty: ``dst`` is an exact copy)."""
+    source, target = os.fspath(src), os.fspath(dst)
+    wanted = extension_files(source)
+    held = set(extension_files(target))
+    differ = [n for n in wanted if n not in held or _read(source, n) != _read(target, n)]
+    return sorted([*differ, *(held - set(wanted))])
+
+
 def sync_folder(src: str | os.PathLike, dst: str | os.PathLike) -> bool:
     """Make ``dst`` hold exactly the shipped files of ``src`` (the unpacked extension a browser
     loads): changed files are replaced atomically, files that no longer ship are deleted, and

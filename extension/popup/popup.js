@@ -275,6 +275,9 @@ function setSelection(all) {
   updateButtons();
 }
 
+/** The part of an export's progress bar that its images fill; the archive fills the rest. */
+const EXPORT_IMAGES_SHARE = 0.8;
+
 function showProgress({ done, total, fraction = 0, phase }) {
   $("progress-box").hidden = false;
   // "Save all" may first scroll through the conversation to read turns the page has not shown.
@@ -284,9 +287,17 @@ function showProgress({ done, total, fraction = 0, phase }) {
     $("progress-text").textContent = total ? `${Math.min(done, total)} / ${total}` : "";
     return;
   }
-  $("progress-label").textContent = t(phase === "archive" || state.exporting ? "exporting" : "saving");
-  const value = total ? Math.min(1, (done + (done < total ? fraction : 0)) / total) : 0;
-  $("progress").value = value;
+  const share = total ? Math.min(1, (done + (done < total ? fraction : 0)) / total) : 0;
+  if (phase === "archive") {
+    // An export saves its images first, then writes the archive: one bar that fills once, the
+    // archive its last part. Its steps are batches of turns, not something to count aloud.
+    $("progress-label").textContent = t("exportingArchive");
+    $("progress").value = EXPORT_IMAGES_SHARE + (1 - EXPORT_IMAGES_SHARE) * share;
+    $("progress-text").textContent = "";
+    return;
+  }
+  $("progress-label").textContent = t(state.exporting ? "exporting" : "saving");
+  $("progress").value = state.exporting ? EXPORT_IMAGES_SHARE * share : share;
   $("progress-text").textContent = `${Math.min(done + (done < total ? 1 : 0), total)} / ${total}`;
 }
 

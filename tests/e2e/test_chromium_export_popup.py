@@ -43,6 +43,18 @@ def test_popup_exports_the_conversation(chromium, sample, sample_server, dirs, l
     popup.screenshot(path=str(shots / f"popup-export-{suffix}.png"), full_page=True)
 
     sample_server.image_delay = 0.4  # long enough to see the bar move
+    # Every value the bar takes, as a person watching it would see them.
+    popup.evaluate(
+        """() => {
+             window.__bar = [];
+             const bar = document.querySelector('#progress');
+             const look = () => {
+               if (!document.querySelector('#progress-box').hidden) window.__bar.push(bar.value);
+               requestAnimationFrame(look);
+             };
+             look();
+           }"""
+    )
     try:
         button.click()
         popup.wait_for_function(
@@ -55,6 +67,10 @@ def test_popup_exports_the_conversation(chromium, sample, sample_server, dirs, l
     popup.locator("#sum-export").wait_for(state="visible", timeout=120_000)
     text = popup.locator("#sum-export").inner_text()
     assert text.startswith(words["exportSaved"]["message"]), text
+    bar = popup.evaluate("window.__bar")
+    moved = [v for n, v in enumerate(bar) if n == 0 or v != bar[n - 1]]
+    assert len(moved) >= 3, f"the bar hardly moved: {moved}"
+    assert moved == sorted(moved), f"the bar went back during the export: {moved}"
     popup.screenshot(path=str(shots / f"popup-exported-{suffix}.png"), full_page=True)
 
     folders = [p for p in dirs.output.rglob("conversation.html")]

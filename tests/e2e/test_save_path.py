@@ -7,8 +7,8 @@ download right after must change them (so the check can fail).
 After the 50-image save nothing is left in Downloads, in the browser's download list, or (Firefox)
 in places.sqlite: no visit of type 7 (download), no ``downloads/*`` annotation, no image URL.
 
-Screenshots go to the test's temporary folder, or to docs/screenshots/ with
-DSEXPORT_UPDATE_SCREENSHOTS=1.
+Screenshots go to the test's temporary folder; with DSEXPORT_UPDATE_SCREENSHOTS=1 the one from
+the middle of the save and the one of the person's own download go to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def test_chromium_save_all_shows_no_download_ui_and_leaves_nothing(
         time.sleep(0.5)
     page.mouse.move(5, SCREEN[1] - 5)  # no hover highlight in the toolbar
     time.sleep(1)
-    before = display.grab(shots / "save-chromium-before.png")
+    before = display.grab(tmp_path / "save-chromium-before.png")
 
     sample_server.image_delay = IMAGE_DELAY
     try:
@@ -196,7 +196,7 @@ def test_chromium_save_all_shows_no_download_ui_and_leaves_nothing(
     finally:
         sample_server.image_delay = 0
     time.sleep(1.5)
-    after = display.grab(shots / "save-chromium-after.png")
+    after = display.grab(tmp_path / "save-chromium-after.png")
 
     summary = worker.evaluate("chrome.storage.session.get('lastSummaries')")["lastSummaries"][
         str(tab)
@@ -300,7 +300,7 @@ def test_firefox_save_all_shows_no_download_ui_and_leaves_nothing_in_list_or_his
     display.focus("firefox")
     display.xdotool("mousemove", str(SCREEN[0] // 2), str(SCREEN[1] - 5))
     time.sleep(1.5)
-    before = display.grab(shots / "save-firefox-before.png")
+    before = display.grab(tmp_path / "save-firefox-before.png")
 
     sample_server.image_delay = IMAGE_DELAY
     try:
@@ -317,7 +317,7 @@ def test_firefox_save_all_shows_no_download_ui_and_leaves_nothing_in_list_or_his
     finally:
         sample_server.image_delay = 0
     time.sleep(1.5)
-    after = display.grab(shots / "save-firefox-after.png")
+    after = display.grab(tmp_path / "save-firefox-after.png")
 
     stored = ff.evaluate(page, "browser.storage.session.get('lastSummaries')")
     summary = stored["lastSummaries"][str(tab_id)]["summary"]

@@ -424,7 +424,7 @@ def _store(
         if batch is not None:
             # Other threads save meanwhile; this picture is claimed, so a second save of it
             # waits for this one and then finds its row.
-            with batch.slot(content, fmt, str(root), identity=identity) as slot:
+            with batch.slot(content, fmt, str(root), identity=identity, sha256=meta.sha256) as slot:
                 if slot.existing:
                     return duplicate(slot.existing)
                 # The new names are made durable once per folder, by the batch's commit,
@@ -437,7 +437,9 @@ def _store(
         else:
             with _catalog_lock() as catalog:
                 if catalog is not None:
-                    existing = catalog.find_duplicate(content, fmt, str(root), identity=identity)
+                    existing = catalog.find_duplicate(
+                        content, fmt, str(root), identity=identity, sha256=meta.sha256
+                    )
                     if existing:
                         return duplicate(existing)
                 published = _publish(

@@ -263,3 +263,55 @@ def test_many_processes_creating_the_catalog_at_once(tmp_path):
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
     conn.close()
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def _forget_content_digests() -> None:
+    """As in a catalog written before content digests existed (migration 4 left them empty)."""
+    conn = sqlite3.connect(paths.data_dir() / "catalog.sqlite3")
+    with conn:
+        conn.execute("UPDATE images SET content_sha256 = NULL")
+    conn.close()
+
+
+def test_a_save_from_before_content_digests_is_still_found_by_its_bytes(home, tmp_path):
+    """Upgrading must not make every picture saved before it a new file: a row without a digest
+    is found by the hash of the bytes being saved, and taken only when its file's own digest,
+    computed now, is the new picture's."""
+    from dsexport import save_image
+
+    data = _png((200, 30, 30))
+    first = save_image(data, {"prompt": "a red card"})
+    _forget_content_digests()
+
+    again = save_image(data, {"prompt": "a red card"})
+
+    assert again.duplicate is True and again.path == first.path
+    assert len(list(Path(first.path).parent.iterdir())) == 1
+
+
+def test_a_row_from_before_content_digests_is_not_taken_for_another_picture(home, tmp_path):
+    """The old row's hash says it is this picture; its file, replaced by another picture of the
+    same size, says otherwise: the bytes win, and the picture is saved anew."""
+    from dsexport import save_image
+
+    red, blue = _png((200, 30, 30)), _png((30, 30, 200))
+    assert len(red) == len(blue)
+    first = save_image(red, {"prompt": "card one"})
+    _forget_content_digests()
+    other = save_image(blue, {"prompt": "card two"})
+    assert Path(other.path).stat().st_size == Path(first.path).stat().st_size
+    Path(first.path).write_bytes(Path(other.path).read_bytes())  # same size, another picture
+
+    again = save_image(red, {"prompt": "card one"})
+
+    assert again.duplicate is False and again.path != first.path

@@ -118,6 +118,7 @@ class SaveBatch:
         root: str | os.PathLike,
         *,
         identity: str | None = None,
+        sha256: str | None = None,
     ) -> Iterator[Slot]:
         """Claim the right to save this picture, known by its ``content`` digest and, for a
         diagram, by its ``identity`` (``Catalog.find_duplicate``); see the module docstring.
@@ -133,7 +134,9 @@ class SaveBatch:
                 self.catalog.begin_write()
                 self._opened_at = time.monotonic()
             try:
-                existing = self.catalog.find_duplicate(content, fmt, root, identity=identity)
+                existing = self.catalog.find_duplicate(
+                    content, fmt, root, identity=identity, sha256=sha256
+                )
             except sqlite3.Error as err:
                 self._rollback_locked(_trouble(err))
                 raise

@@ -561,11 +561,16 @@ class Catalog:
         output_root: str | os.PathLike,
         *,
         identity: str | None = None,
+        sha256: str | None = None,
     ) -> str | None:
         """The path of an earlier save of the same picture (``content_sha256``, computed from
         bytes), or of the same ``identity`` (catalog/identity.py), in the same format under
         ``output_root`` that is still the regular file that was recorded (same size and
-        modification time), else ``None``."""
+        modification time), else ``None``.
+
+        Rows saved before the catalog knew content digests have none; ``sha256`` (of the bytes
+        being saved) finds those saved from the same source, and each is taken only once the
+        file's own content digest, computed from its bytes now, is ``content_sha256``."""
         from dsexport.storage import is_within
 
         rows = []
@@ -594,6 +599,34 @@ class Catalog:
             if mtime_ns is not None and st.st_mtime_ns != mtime_ns:
                 continue  # changed since it was recorded: no longer known to be that picture
             return path
+        if content_sha256 and sha256:
+            return self._older_duplicate(content_sha256, sha256, fmt, output_root)
+        return None
+
+    def _older_duplicate(
+        self, content_sha256: str, sha256: str, fmt: str, output_root: str | os.PathLike
+    ) -> str | None:
+        from dsexport.catalog.files import digests
+        from dsexport.errors import DsError
+        from dsexport.storage import is_within
+
+        rows = self._conn.execute(
+            "SELECT path, bytes FROM images WHERE sha256 = ? AND format = ?"
+            " AND content_sha256 IS NULL ORDER BY id DESC",
+            (sha256, fmt),
+        ).fetchall()
+        for path, size in rows:
+            if not is_within(path, [output_root]):
+                continue
+            try:
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+                    continue
+                _, content, found = digests(path)
+            except (OSError, DsError):
+                continue
+            if found == fmt and content == content_sha256:
+                return path
         return None
 
     def get(self, path: str | os.PathLike) -> Entry | None:

@@ -210,3 +210,40 @@ def install_firefox_host(home: Path) -> Path:
     assert GECKO_ID in data["allowed_extensions"], data
     assert os.access(data["path"], os.X_OK), f"launcher {data['path']} is not executable"
     return manifest
+
+
+#: The live sample's drawings, as their saved PNGs must show them: the cat's orange, the sun's
+#: gold, and the chart's node fill (#E6F4EA).
+DRAWING_COLOURS = {
+    "猫": (0xF4, 0xA2, 0x61),
+    "gold": (0xFF, 0xD7, 0x00),
+    "chart": (0xE6, 0xF4, 0xEA),
+}
+
+
+def assert_clean_drawings(texts: list[str]) -> None:
+    """The live sample's two SVG drawings, saved as SVG: both there, nothing active left."""
+    assert any("猫 cat" in t for t in texts) and any('fill="gold"' in t for t in texts)
+    for text in texts:
+        for bad in ("<script", "onload", "tracker.example", "document.cookie", "<body"):
+            assert bad not in text, f"{bad} left in {text[:200]}"
+
+
+def drawings_shown(paths: list[str]) -> set[str]:
+    """Which of ``DRAWING_COLOURS`` the saved PNGs show (each file must be a PNG, >= 200 px)."""
+    import io
+
+    from PIL import Image
+
+    found = set()
+    for path in paths:
+        data = Path(path).read_bytes()
+        assert sniff(data) == "png", path
+        with Image.open(io.BytesIO(data)) as im:
+            rgb = im.convert("RGB")
+            assert min(rgb.size) >= 200
+            seen = {px for _, px in rgb.getcolors(1 << 20) or []}
+        for name, colour in DRAWING_COLOURS.items():
+            if any(max(abs(a - b) for a, b in zip(px, colour, strict=True)) <= 6 for px in seen):
+                found.add(name)
+    return found

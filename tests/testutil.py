@@ -69,3 +69,23 @@ def run_dsexport(
         timeout=timeout,
         check=False,
     )
+
+
+def sample_get(
+    port: int, host: str, path: str, headers: dict | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """GET ``path`` from the demo's sample server as ``host`` (its self-signed certificate is
+    not checked): (status, headers as sent, body)."""
+    import http.client
+    import ssl
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()

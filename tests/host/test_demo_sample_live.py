@@ -3,14 +3,13 @@ host, without a browser: what the e2e tests in tests/e2e/test_*_live.py rely on.
 
 from __future__ import annotations
 
-import http.client
 import json
-import ssl
 
 import pytest
 
 from dsexport.demo.sample import CDN_HOST, CHAT_HOST, CLIENT_VERSION, TOKEN, build_sample
 from dsexport.demo.server import SampleServer
+from testutil import sample_get
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +19,7 @@ def server():
 
 
 def get(server, host: str, path: str, headers: dict | None = None):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=ctx, timeout=10)
-    conn.request("GET", path, headers={"Host": host, **(headers or {})})
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    return resp.status, dict(resp.getheaders()), body
+    return sample_get(server.port, host, path, headers)
 
 
 def test_the_public_image_host_answers_anyone_with_a_wildcard(server):

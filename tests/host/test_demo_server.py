@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import ssl
@@ -12,6 +11,7 @@ import pytest
 
 from dsexport.demo.sample import CLIENT_VERSION, HOSTS, TOKEN, build_sample
 from dsexport.demo.server import SampleServer, cert_paths, resolver_rules
+from testutil import sample_get
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +21,9 @@ def server():
 
 
 def get(server, host: str, path: str, headers: dict | None = None):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=ctx, timeout=10)
-    conn.request("GET", path, headers={"Host": host, **(headers or {})})
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    return resp.status, resp.getheader("Content-Type"), dict(resp.getheaders()), body
+    status, sent, body = sample_get(server.port, host, path, headers)
+    kind = next((v for k, v in sent.items() if k.lower() == "content-type"), None)
+    return status, kind, sent, body
 
 
 def test_the_bundled_certificate_is_valid_for_every_fake_host(server):

@@ -38,6 +38,12 @@ def _firefox_exe() -> str:
 
 @pytest.fixture
 def firefox(dirs, sample_server, tmp_path):
+    yield from running_firefox(dirs, sample_server, tmp_path)
+
+
+def running_firefox(dirs, sample_server, tmp_path):
+    """Firefox ESR with the helper installed and the unpacked extension loaded, its profile
+    downloading to ``dirs.downloads``; a generator for fixtures to ``yield from``."""
     exe = _firefox_exe()
     install_firefox_host(dirs.home)
     proxy = ConnectProxy(sample_server.port)

@@ -7,28 +7,23 @@ Firefox's background page)."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
 from e2e_support import (
-    EXTENSION_DIR,
-    GECKO_ID,
     assert_clean_drawings,
     drawings_shown,
-    install_firefox_host,
     sniff,
 )
-from firefox import ConnectProxy, Firefox, write_profile
 from test_firefox import (
     _call,
     _extension_page,
-    _firefox_exe,
     _open_conversation,
     _scan,
     _tab_id,
     firefox,  # noqa: F401  (fixture)
+    running_firefox,
 )
 
 pytestmark = pytest.mark.e2e
@@ -135,23 +130,9 @@ def firefox_without_downloader(dirs, sample_server, tmp_path):
     ~/Downloads) is a file, not a folder. Firefox, unlike Chrome, does not let "Always ask where
     to save files" stop an extension's quiet download, so this is how saving is made to do
     without it here, as it does wherever the downloader is not used."""
-    exe = _firefox_exe()
-    install_firefox_host(dirs.home)
-    proxy = ConnectProxy(sample_server.port)
-    profile = tmp_path / "firefox-profile"
     dirs.downloads.rmdir()
     dirs.downloads.write_text("not a folder\n")
-    write_profile(profile, proxy_port=proxy.port, downloads=dirs.downloads)
-    browser = Firefox(exe, profile, dict(os.environ), tmp_path / "firefox.log")
-    try:
-        installed = browser.cmd(
-            "webExtension.install", extensionData={"type": "path", "path": str(EXTENSION_DIR)}
-        )
-        assert installed["extension"] == GECKO_ID
-        yield browser
-    finally:
-        browser.close()
-        proxy.close()
+    yield from running_firefox(dirs, sample_server, tmp_path)
 
 
 def test_firefox_public_image_host_without_the_browser_downloader(

@@ -199,9 +199,12 @@ def _with_layout(layout) -> dict[str, Any]:
     return {} if layout is None else {"layout": layout}
 
 
-def _content_digest(module, data, layout) -> str:
-    """``module.content_digest(data)``, from the layout already walked when there is one."""
-    return module.content_digest(data, **_with_layout(layout))
+def _content_digest(module, data, layout, file_sha256: str | None = None) -> str:
+    """``module.content_digest(data)``, from the layout already walked when there is one and
+    from ``file_sha256`` (of all of ``data``) where that is the digest (``formats``)."""
+    from dsexport.formats import content_digest
+
+    return content_digest(module, data, layout=layout, file_sha256=file_sha256)
 
 
 def _now() -> datetime:
@@ -299,6 +302,7 @@ def save_image(
             if target not in ("original", src_name):
                 warnings.append("SVG diagrams are kept as SVG")
             out_name, out_module, out_data, out_info = src_name, src_module, data, info
+            content = _content_digest(out_module, out_data, layout, file_sha256=sha)
         else:
             layout = None  # the layout is the source's; the output is new bytes
             from dsexport import convert
@@ -315,6 +319,7 @@ def save_image(
             out_name, out_module = target, FORMATS[target]
             out_data = memoryview(converted.data)
             out_info = out_module.probe(out_data)
+            content = _content_digest(out_module, out_data, None)
         return _store(
             out_module,
             out_data,
@@ -325,7 +330,7 @@ def save_image(
             now=now,
             fmt=out_name,
             warnings=warnings,
-            content=_content_digest(out_module, out_data, layout),
+            content=content,
             layout=layout,
         )
 
@@ -657,7 +662,8 @@ def embed_file(
     with _open_source(target, within=roots) as data:
         _name, module, info, layout = _probe(data)
         sha = hashlib.sha256(data).hexdigest()
-        content = _content_digest(module, data, layout)  # embedding keeps it: the file's too
+        # Embedding keeps it: the file's content digest after embedding too.
+        content = _content_digest(module, data, layout, file_sha256=sha)
         meta = _complete(meta, sha256=sha, info=info, now=now)
         fields = tuple(cfg.embed_fields)
         embedded = _embed(module, data, info, meta, fields, layout)

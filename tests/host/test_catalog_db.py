@@ -315,3 +315,58 @@ def test_a_row_from_before_content_digests_is_not_taken_for_another_picture(home
     again = save_image(red, {"prompt": "card one"})
 
     assert again.duplicate is False and again.path != first.path
+
+
+def _png_digest_before_schema_7(data: bytes) -> str:
+    """PNG's content digest as catalogs of schema 6 and earlier hold it: the non-metadata
+    chunks and any trailer, without the signature."""
+    import hashlib
+
+    from dsexport.formats import png
+
+    chunks, end = png.split(data)
+    digest = hashlib.sha256()
+    for c in chunks:
+        if c.type not in png.METADATA_TYPES:
+            digest.update(data[c.start : c.end])
+    digest.update(data[end:])
+    return digest.hexdigest()
+
+
+def test_a_png_saved_under_the_old_digest_is_still_found_after_the_upgrade(home):
+    """A catalog left by the previous release holds PNG digests of the old definition, which
+    today's save never computes: opening it must forget them (the migration), and the save of
+    the same picture must then find the old file through its source hash and the file's
+    digest computed now (``_older_duplicate``), not write a second copy."""
+    from dsexport import save_image
+
+    data = _png((20, 160, 90))
+    first = save_image(data, {"prompt": "a green card"})
+    old_digest = _png_digest_before_schema_7(Path(first.path).read_bytes())
+    conn = sqlite3.connect(paths.data_dir() / "catalog.sqlite3")
+    with conn:
+        assert conn.execute("SELECT content_sha256 FROM images").fetchone()[0] != old_digest
+        conn.execute("UPDATE images SET content_sha256 = ?", (old_digest,))
+        conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION - 1,))
+    conn.close()
+
+    again = save_image(data, {"prompt": "a green card"})
+
+    assert again.duplicate is True and again.path == first.path
+    assert len(list(Path(first.path).parent.iterdir())) == 1
+    with open_catalog() as cat:
+        assert [e.content_sha256 for e in cat.select()] == [None]  # until reindex reads it
+
+
+def test_the_png_migration_forgets_only_png_digests(tmp_path):
+    target = tmp_path / "c.sqlite3"
+    with open_catalog(target) as cat:
+        cat.add(path=tmp_path / "a.png", sha256=SHA, format="png", size=1, content_sha256=SHA)
+        cat.add(path=tmp_path / "b.jpg", sha256=SHA, format="jpeg", size=1, content_sha256=SHA)
+    conn = sqlite3.connect(target)
+    with conn:
+        conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION - 1,))
+    conn.close()
+    with open_catalog(target) as cat:
+        digests = {Path(e.path).name: e.content_sha256 for e in cat.select()}
+    assert digests == {"a.png": None, "b.jpg": SHA}

@@ -332,6 +332,14 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] =
         "ALTER TABLE images ADD COLUMN content_sha256 TEXT",
         "CREATE INDEX idx_images_content ON images (content_sha256, format)",
     ),
+    (
+        # PNG's content digest now starts with the signature, so a PNG without metadata has
+        # the file's own SHA-256 as its digest and a save hashes it once (formats/png.py).
+        # Digests of the old definition would never match again: forget them. A save still
+        # finds such rows by the source's hash and checks the file's digest computed now
+        # (Catalog._older_duplicate); `dsexport reindex` fills them in.
+        "UPDATE images SET content_sha256 = NULL WHERE format = 'png'",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -133,13 +133,14 @@ def read_file(path: str | os.PathLike) -> FileFacts:
 def digests(path: str | os.PathLike) -> tuple[str, str, str]:
     """(SHA-256 of the file, its format's ``content_digest``, the format) from one read of its
     bytes; raises ``DsError`` subclasses for files that are not images we read."""
-    from dsexport.formats import FORMATS
+    from dsexport.formats import FORMATS, content_digest
     from dsexport.pipeline import open_image
     from dsexport.sniff import sniff
 
     with open_image(path) as data:
         fmt = sniff(data)
-        return hashlib.sha256(data).hexdigest(), FORMATS[fmt].content_digest(data), fmt
+        sha = hashlib.sha256(data).hexdigest()
+        return sha, content_digest(FORMATS[fmt], data, file_sha256=sha), fmt
 
 
 READ_WINDOW = 64

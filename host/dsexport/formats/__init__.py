@@ -14,7 +14,7 @@ from typing import Any
 from . import avif, gif, jpeg, png, svg, webp
 from .base import ImageInfo, Payload, RawFields
 
-__all__ = ["FORMATS", "ImageInfo", "Payload", "RawFields", "capabilities"]
+__all__ = ["FORMATS", "ImageInfo", "Payload", "RawFields", "capabilities", "content_digest"]
 
 FORMATS: dict[str, ModuleType] = {
     "png": png,
@@ -38,6 +38,20 @@ _NOT_A_TARGET = {
 
 #: Why a container's metadata cannot be embedded in the file itself.
 _NO_EMBED = {"avif": "AVIF metadata is written to a sidecar (no lossless AVIF writer available)"}
+
+
+def content_digest(
+    module: ModuleType, data, *, layout: Any = None, file_sha256: str | None = None
+) -> str:
+    """``module.content_digest(data)``: from ``layout`` when the caller already walked the
+    container (``SPLIT_ONCE``), and from ``file_sha256``, the caller's SHA-256 of all of
+    ``data``, where the module can tell it is the answer (``DIGEST_TAKES_FILE_SHA256``)."""
+    extra: dict[str, Any] = {}
+    if layout is not None:
+        extra["layout"] = layout
+    if file_sha256 is not None and getattr(module, "DIGEST_TAKES_FILE_SHA256", False):
+        extra["file_sha256"] = file_sha256
+    return module.content_digest(data, **extra)
 
 
 def capabilities() -> dict[str, dict[str, Any]]:

@@ -54,6 +54,10 @@ SPLIT_ONCE = True
 """``probe``, ``extract``, ``embed`` and ``content_digest`` accept ``layout=split(data)``: a save
 walks the chunks and checks their CRCs once, not four times (``pipeline``)."""
 
+DIGEST_TAKES_FILE_SHA256 = True
+"""``content_digest`` accepts ``file_sha256=`` (the caller's hash of all of ``data``) and
+returns it when it is the content digest, saving a second pass (``formats.content_digest``)."""
+
 Layout = tuple[list["Chunk"], int]
 """What ``split`` returns: the chunks up to IEND, and the offset just after IEND."""
 
@@ -223,13 +227,21 @@ METADATA_TYPES = frozenset({*TEXT_TYPES, b"eXIf"})
 
 
 @releases_views
-def content_digest(data: bytes | memoryview, *, layout: Layout | None = None) -> str:
-    """SHA-256 of every chunk that is not metadata (text chunks, ``eXIf``), in order, and of
-    any bytes after IEND: what ``embed`` never changes, so a file and every save of it share
-    the digest."""
+def content_digest(
+    data: bytes | memoryview, *, layout: Layout | None = None, file_sha256: str | None = None
+) -> str:
+    """SHA-256 of the signature, every chunk that is not metadata (text chunks, ``eXIf``), in
+    order, and any bytes after IEND: what ``embed`` never changes, so a file and every save of
+    it share the digest.
+
+    For a file without metadata chunks that is the SHA-256 of the whole file: ``file_sha256``,
+    when the caller already hashed ``data`` while reading it, is then the answer without a
+    second pass over the image (most downloads carry no metadata)."""
     view = as_view(data)
     chunks, end = layout or split(view)
-    digest = hashlib.sha256()
+    if file_sha256 is not None and not any(c.type in METADATA_TYPES for c in chunks):
+        return file_sha256
+    digest = hashlib.sha256(SIGNATURE)  # split() checked that the file starts with it
     for c in chunks:
         if c.type not in METADATA_TYPES:
             digest.update(view[c.start : c.end])

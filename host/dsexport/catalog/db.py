@@ -614,15 +614,17 @@ class Catalog:
     def _older_duplicate(
         self, content_sha256: str, sha256: str, fmt: str, output_root: str | os.PathLike
     ) -> str | None:
-        from dsexport.catalog.files import digests
-        from dsexport.errors import DsError
-        from dsexport.storage import is_within
-
         rows = self._conn.execute(
             "SELECT path, bytes FROM images WHERE sha256 = ? AND format = ?"
             " AND content_sha256 IS NULL ORDER BY id DESC",
             (sha256, fmt),
         ).fetchall()
+        if not rows:
+            return None  # the usual answer: a save connection need not import the readers
+        from dsexport.catalog.files import digests
+        from dsexport.errors import DsError
+        from dsexport.storage import is_within
+
         for path, size in rows:
             if not is_within(path, [output_root]):
                 continue

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dsexport.conventions import a1111, comfyui, exif, novelai, record, xmp
+from dsexport.conventions import a1111, comfyui, novelai, record, xmp
 from dsexport.formats.base import Payload, RawFields
 from dsexport.model import Metadata
 
@@ -64,6 +64,14 @@ class Reader:
     read: Callable[[RawFields], Metadata | None]
 
 
+def _exif():
+    """``conventions.exif``, imported where a file carries EXIF or the format takes it: a PNG
+    save has neither, and the module (its tag tables) costs the host's start-up 2 ms."""
+    from dsexport.conventions import exif
+
+    return exif
+
+
 def _our_record(raw: RawFields) -> str | None:
     return xmp.record_of(raw.xmp) if raw.xmp else None
 
@@ -71,7 +79,7 @@ def _our_record(raw: RawFields) -> str | None:
 def _user_comment(raw: RawFields) -> str | None:
     if not raw.exif:
         return None
-    text = exif.fields(raw.exif).get("UserComment", "")
+    text = _exif().fields(raw.exif).get("UserComment", "")
     return text if text.strip() else None  # cameras pad an empty comment with spaces
 
 
@@ -124,6 +132,7 @@ def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str
 
     exif_bytes = None
     if fmt in EXIF_FORMATS:
+        exif = _exif()
         comment = None if keep_foreign and _user_comment(existing) else parameters
         facts = None
         if fmt == "jpeg" and existing.pixel_size is not None:
@@ -131,7 +140,8 @@ def build_payload(meta: Metadata, existing: RawFields | None = None, *, fmt: str
         exif_bytes = exif.encode(meta, comment, existing.exif, jpeg=facts)
 
     # A photo says when it was taken; our capture time then stays in the record only.
-    dated = exif.has_capture_date(existing.exif) or xmp.has_capture_date(existing.xmp)
+    dated = bool(existing.exif) and _exif().has_capture_date(existing.exif)
+    dated = dated or xmp.has_capture_date(existing.xmp)
     packet = xmp.encode(meta, record.encode(meta), existing.xmp, keep_create_date=dated)
 
     text: dict[str, str] = {}
@@ -162,7 +172,7 @@ def _read_record(raw: RawFields) -> Metadata | None:
 def _read_a1111(raw: RawFields) -> Metadata | None:
     comment = _user_comment(raw)
     if comment and a1111.decode(comment) is not None and raw.exif:
-        return exif.decode(raw.exif)
+        return _exif().decode(raw.exif)
     for key in ("parameters", "comment"):
         found = a1111.decode(raw.text.get(key, ""))
         if found is not None:
@@ -176,7 +186,7 @@ def _read_generic(raw: RawFields) -> Metadata | None:
         if found is not None:
             return found
     if raw.exif:
-        found = exif.decode(raw.exif)
+        found = _exif().decode(raw.exif)
         if found is not None:
             return found
     values = {}
@@ -208,7 +218,7 @@ def read(raw: RawFields) -> ReadResult:
 
     fields: dict[str, Any] = {}
     if raw.exif:
-        fields["exif"] = exif.fields(raw.exif)
+        fields["exif"] = _exif().fields(raw.exif)
     if raw.xmp:
         fields["xmp"] = xmp.properties(raw.xmp)
     fields = {k: v for k, v in fields.items() if v}

@@ -8,22 +8,42 @@ here.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
-from . import avif, gif, jpeg, png, svg, webp
 from .base import ImageInfo, Payload, RawFields
 
 __all__ = ["FORMATS", "ImageInfo", "Payload", "RawFields", "capabilities", "content_digest"]
 
-FORMATS: dict[str, ModuleType] = {
-    "png": png,
-    "jpeg": jpeg,
-    "webp": webp,
-    "gif": gif,
-    "avif": avif,
-    "svg": svg,
-}
+
+class _Formats(Mapping[str, ModuleType]):
+    """Format name → container module, each module imported when it is first looked up.
+
+    ``sniff`` asks the formats in this order and stops at the first that accepts the bytes, so
+    the native host saving a PNG imports the PNG module only: the other five cost a save
+    connection's start-up several milliseconds of imports it does not use."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+
+    def __getitem__(self, name: str) -> ModuleType:
+        if name not in self._names:
+            raise KeyError(name)
+        return importlib.import_module(f"{__name__}.{name}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+FORMATS: Mapping[str, ModuleType] = _Formats(("png", "jpeg", "webp", "gif", "avif", "svg"))
 
 #: Conversion targets and the Pillow feature each needs (``PIL.features.check`` names).
 _WRITE_FEATURES = {"png": "zlib", "jpeg": "jpg", "webp": "webp", "avif": "avif"}

@@ -606,7 +606,7 @@ def _active_batch():
     from dsexport.catalog.db import default_path
 
     # Only while it is still the catalog a fresh open would use (HOME/XDG may change).
-    return batch if Path(batch.catalog.path) == default_path() else None
+    return batch if batch.catalog.path == default_path() else None
 
 
 @contextmanager

@@ -375,6 +375,14 @@ _COLUMNS = (
 )
 
 
+_UPSERT = (
+    f"INSERT INTO images ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    f"ON CONFLICT(path) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "path")
+)
+"""``Catalog.add``'s statement, written once: a save records one row per image."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One catalog row, e.g. ``Entry(id=3, path="/…/cat.png", sha256="…", format="png", …)``."""
@@ -714,16 +722,9 @@ class Catalog:
         extra_text = search_extra(meta, values["path"])
         values["search_extra"] = extra_text
         values["search_grams"] = grams_column(meta, extra_text)
-        names = ", ".join(_COLUMNS)
-        marks = ", ".join("?" for _ in _COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "path")
         with self._write():
             # No RETURNING: it needs sqlite 3.35, newer than some supported systems ship.
-            self._conn.execute(
-                f"INSERT INTO images ({names}) VALUES ({marks}) "
-                f"ON CONFLICT(path) DO UPDATE SET {updates}",
-                [values[c] for c in _COLUMNS],
-            )
+            self._conn.execute(_UPSERT, [values[c] for c in _COLUMNS])
             row = self._conn.execute(
                 "SELECT id FROM images WHERE path = ?", (values["path"],)
             ).fetchone()

@@ -291,14 +291,15 @@ def _qname(name: str, prefix_of: dict[str, str]) -> str:
 
 
 def _serialize(elem: ET.Element, prefix_of: dict[str, str], out: list[str], declare: bool) -> None:
-    for uri in sorted(_used_namespaces(elem)) if declare else ():
+    used = sorted(_used_namespaces(elem)) if declare else []  # walks the whole subtree: once
+    for uri in used:
         if uri not in prefix_of:
             taken = set(prefix_of.values())
             prefix_of[uri] = next(f"ns{n}" for n in range(len(taken) + 1) if f"ns{n}" not in taken)
     tag = _qname(elem.tag, prefix_of)
     out.append(f"<{tag}")
-    if declare:
-        for uri in sorted(_used_namespaces(elem) - {RDF}):
+    for uri in used:
+        if uri != RDF:
             out.append(f' xmlns:{prefix_of[uri]}="{_escape_attr(uri)}"')
     for name, value in elem.attrib.items():
         out.append(f' {_qname(name, prefix_of)}="{_escape_attr(value)}"')

@@ -123,11 +123,13 @@ def as_result(value) -> dict[str, Any]:
 
 
 def download_roots(cfg) -> list[Path]:
-    """Where ``embed`` and ``save_download`` may touch files: the output folder, the OS download
-    folder and the config's ``download_dirs``."""
+    """Where ``embed`` and ``save_download`` may touch files: the OS download folder, the output
+    folder and the config's ``download_dirs``. The download folder comes first: that is where
+    the browser puts staged downloads, and ``is_within`` resolves the roots in order until one
+    holds the file (each costs an ``lstat`` per folder on its path), twice per staged save."""
     from dsexport import paths
 
-    roots = [output_dir(cfg), paths.default_download_dir()]
+    roots = [paths.default_download_dir(), output_dir(cfg)]
     roots += [Path(d).expanduser() for d in (getattr(cfg, "download_dirs", None) or ())]
     return roots
 

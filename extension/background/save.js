@@ -439,13 +439,15 @@ function stagingPlan(items, tab) {
     const completed = settled.filter((s) => s.status === "fulfilled").map((s) => s.value);
     for (const item of completed) if (!done.has(item)) leftover.add(item);
     await Promise.all([...leftover].map((item) => releaseStaged(item.id, { removeFile: true })));
-    await eraseStaged([...done]);
+    // The list entries and the (now empty) folder are independent: one wait for both.
+    const erased = eraseStaged([...done]);
     if (live && completed.length && !stagingBusy()) {
       const folder = completed[0].filename.replace(/[\\/][^\\/]*$/, "");
       await live()
         .request("clean_staging", { folder })
         .catch(() => {}); // an older host leaves the empty folder; nothing is lost
     }
+    await erased;
   }
 
   return {

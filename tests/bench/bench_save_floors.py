@@ -1,0 +1,273 @@
+"""Browser benchmark: where "Save all" stands against what the browser itself can do, path by
+path, without DS Export's host in the way.
+
+Run: ``python tests/bench/bench_save_floors.py [--browser chromium|firefox|both] [--rounds 5]
+[--no-write]``. 50 images of about 2 MB (PNG of noise), each round a new conversation of
+distinct images; every side below runs once per round, in an order that rotates from round to
+round, and is reported as a ratio to the browser's own ``downloads.download`` of the same URLs
+in the same round:
+
+- Chromium: ``staged`` — the same downloads as saveTab's staged ones (a file name in
+  ``dsexport-staging/``, the download UI switched off), without the host: what staging alone
+  costs the browser; then ``saveTab`` itself.
+- Firefox (which never stages, see docs/performance.md): ``fetch`` — the images read into an
+  extension page and turned into base64, four at a time, and dropped; ``sink`` — the same, each
+  image then sent as one message over native messaging to a stand-in host that only reads the
+  frame, parses it and decodes the base64 (its pipe grown to 1 MiB like the real host's); then
+  ``saveTab``. ``sink`` is the least any helper reached by native messaging can cost: Firefox's
+  side of the transport with a helper that does no work.
+
+Writes the section "Save path floors" of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import bench_e2e as e2e  # noqa: E402
+from report import machine, write_section  # noqa: E402
+
+from dsexport.demo.server import SampleServer  # noqa: E402
+
+IMAGES = e2e.ImageSet(50, 2)
+SINK_NAME = "org.dsexport.bench_sink"
+
+#: A stand-in native host that does nothing with a message but read it and answer.
+SINK = """
+import fcntl, struct, sys
+try:
+    fcntl.fcntl(0, 1031, 1 << 20)  # F_SETPIPE_SZ, as the real host does
+except OSError:
+    pass
+read, write = sys.stdin.buffer.read, sys.stdout.buffer
+reply = b'{"ok":true}'
+while True:
+    header = read(4)
+    if len(header) < 4:
+        break
+    read(struct.unpack("=I", header)[0])
+    write.write(struct.pack("=I", len(reply)) + reply)
+    write.flush()
+"""
+
+#: Chromium: saveTab's staged downloads without the host (names and options as staging.js).
+STAGED = """
+async (urls) => {
+  const downloads = chrome.downloads;
+  const name = () => 'dsx-' + [...crypto.getRandomValues(new Uint8Array(16))]
+    .map((b) => b.toString(16).padStart(2, '0')).join('');
+  downloads.setUiOptions({enabled: false});
+  const t0 = performance.now();
+  const wanted = new Set();
+  const complete = new Set();
+  let started = false;
+  let finish;
+  const finished = new Promise((resolve) => { finish = resolve; });
+  const check = () => {
+    if (started && [...wanted].every((id) => complete.has(id))) finish(performance.now());
+  };
+  const listener = (delta) => {
+    if (delta.state?.current === 'complete') complete.add(delta.id);
+    check();
+  };
+  downloads.onChanged.addListener(listener);
+  try {
+    const ids = await Promise.all(urls.map((url) => downloads.download(
+      {url, filename: `dsexport-staging/${name()}`, saveAs: false, conflictAction: 'uniquify'})));
+    ids.forEach((id) => wanted.add(id));
+    started = true;
+    check();
+    return {ms: (await finished) - t0};
+  } finally {
+    downloads.onChanged.removeListener(listener);
+    await downloads.setUiOptions({enabled: true});
+  }
+}
+"""
+
+#: Firefox: fetch + base64 four at a time, and (sink) each image as one native message.
+FETCH = """
+async ([urls, host]) => {
+  const t0 = performance.now();
+  let port = null;
+  let answered = 0;
+  let finish;
+  const finished = new Promise((resolve) => { finish = resolve; });
+  if (host) {
+    port = browser.runtime.connectNative(host);
+    port.onMessage.addListener(() => { answered += 1; if (answered === urls.length) finish(); });
+  }
+  let next = 0;
+  const reader = async () => {
+    while (next < urls.length) {
+      const url = urls[next++];
+      const bytes = new Uint8Array(await (await fetch(url, {cache: 'no-store'})).arrayBuffer());
+      const data = bytes.toBase64();
+      if (port) port.postMessage({type: 'sink', id: next, data});
+    }
+  };
+  await Promise.all([reader(), reader(), reader(), reader()]);
+  if (port) {
+    await finished;
+    port.disconnect();
+  }
+  return {ms: performance.now() - t0};
+}
+"""
+
+
+def register_sink(driver, root: Path) -> None:
+    script = root / "sink.py"
+    script.write_text(f"#!{sys.executable}\n{SINK}")
+    script.chmod(0o755)
+    folder = driver.home / ".mozilla" / "native-messaging-hosts"
+    manifest = {
+        "name": SINK_NAME,
+        "description": "DS Export benchmark stand-in",
+        "path": str(script),
+        "type": "stdio",
+        "allowed_extensions": ["dsexport@dsexport.org"],
+    }
+    (folder / f"{SINK_NAME}.json").write_text(json.dumps(manifest))
+
+
+def clean(driver) -> None:
+    for path in list(driver.downloads.rglob("*")):
+        if path.is_file():
+            path.unlink()
+    driver.js(e2e.ERASE_ALL)
+
+
+def run_side(driver, sample, side: str) -> float:
+    conv = e2e.new_conversation(sample, IMAGES)
+    urls = [e.url for e in conv.expected]
+    if side == "download":
+        result = driver.js(e2e.DOWNLOAD_ALL, urls)
+        assert result["bytes"] == sum(len(e.body) for e in conv.expected), result
+        seconds = result["ms"] / 1000
+    elif side == "staged":
+        seconds = driver.js(STAGED, urls)["ms"] / 1000
+        staged = list((driver.downloads / "dsexport-staging").iterdir())
+        assert len(staged) == IMAGES.count, f"{len(staged)} staged files"
+    elif side in ("fetch", "sink"):
+        seconds = driver.js(FETCH, [urls, SINK_NAME if side == "sink" else None])["ms"] / 1000
+    else:
+        tab, handle = driver.open(conv)
+        try:
+            deadline = time.monotonic() + 60
+            while len(driver.call("scanTab", tab)["images"]) < IMAGES.count:
+                assert time.monotonic() < deadline, "the extension did not find the images"
+                time.sleep(0.3)
+            t0 = time.perf_counter()
+            summary = driver.call("saveTab", tab, {})
+            seconds = time.perf_counter() - t0
+            assert len(summary["saved"]) == IMAGES.count and not summary["failed"], summary
+        finally:
+            driver.close_tab(handle)
+    clean(driver)
+    return seconds
+
+
+def run_browser(kind: str, rounds: int, server, sample):
+    if kind == "chromium":
+        sides = ["download", "staged", "save"]
+    else:
+        sides = ["download", "fetch", "sink", "save"]
+    root = Path(tempfile.mkdtemp(prefix=f"dsexport-floors-{kind}-"))
+    driver = None
+    try:
+        driver = (e2e.ChromiumDriver if kind == "chromium" else e2e.FirefoxDriver)(root, server)
+        if kind == "firefox":
+            register_sink(driver, root)
+        for side in sides:  # unmeasured: the catalog, the folders, the first download
+            run_side(driver, sample, side)
+        ratios: dict[str, list[float]] = {side: [] for side in sides[1:]}
+        times: dict[str, list[float]] = {side: [] for side in sides}
+        loads = []
+        for n in range(rounds):
+            order = sides[n % len(sides) :] + sides[: n % len(sides)]
+            loads.append(os.getloadavg()[0])
+            got = {side: run_side(driver, sample, side) for side in order}
+            for side in sides:
+                times[side].append(got[side])
+            for side in sides[1:]:
+                ratios[side].append(got[side] / got["download"])
+            print(
+                f"{driver.name} round {n + 1}: "
+                + ", ".join(f"{side} {got[side]:.2f} s" for side in sides)
+                + f" (load {loads[-1]:.1f})",
+                flush=True,
+            )
+        return driver.name, driver.version, sides, times, ratios, loads
+    finally:
+        if driver is not None:
+            driver.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+WHAT = {
+    "download": "`downloads.download` of the URLs (the floor)",
+    "staged": "the same as staged downloads (a name in `dsexport-staging/`, UI off), no host",
+    "fetch": "fetch + base64 in an extension page, four at a time, dropped",
+    "sink": "fetch + base64 + one native message per image to a stand-in host that only reads it",
+    "save": "`saveTab` (Save all), the real host",
+}
+
+
+def section(results, rounds: int) -> str:
+    parts = []
+    for _name, version, sides, times, ratios, loads in results:
+        rows = []
+        for side in sides:
+            ratio = "1×"
+            if side in ratios:
+                each = ", ".join(f"{r:.2f}" for r in ratios[side])
+                ratio = f"**{statistics.median(ratios[side]):.2f}×** ({each})"
+            rows.append(f"| {WHAT[side]} | {statistics.median(times[side]):.2f} s | {ratio} |")
+        loads_text = f"load average {min(loads):.1f} to {max(loads):.1f}"
+        parts.append(
+            f"""{version}, {IMAGES.label}, {rounds} rounds, {loads_text}:
+
+| path | median | ratio to the floor, median (per round) |
+|---|---|---|
+{chr(10).join(rows)}
+"""
+        )
+    return (
+        "`tests/bench/bench_save_floors.py`: each path of a save against the browser's own "
+        "download of the same URLs in the same round (the sides rotate). It separates what a "
+        "path costs the browser from what DS Export's host adds.\n\n"
+        + "\n".join(parts)
+        + f"\nMachine: {machine()} (other work may have been running; it slows every side).\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--browser", choices=("chromium", "firefox", "both"), default="both")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
+    args = parser.parse_args(argv)
+    sample = e2e.build_sample()
+    kinds = ("chromium", "firefox") if args.browser == "both" else (args.browser,)
+    with SampleServer(sample, lifetime=7200) as server:
+        results = [run_browser(kind, args.rounds, server, sample) for kind in kinds]
+    body = section(results, args.rounds)
+    print(body, flush=True)
+    if not args.no_write and args.browser == "both":
+        write_section("Save path floors", body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,7 +7,8 @@ Each round stages fresh 2 MB PNGs (random pixels, no metadata: what a chat page 
 ``<Downloads>/dsexport-staging/`` of a private HOME and, in alternating order:
 
 - **host**: starts ``python -m dsexport host`` as Chrome does, sends ``ping {prepare: true}``,
-  then every ``save_download`` at once (pipelined, as the extension does) and reads the replies;
+  then every ``save_download`` at once (pipelined, as the extension does, with a chat's
+  metadata: prompt, conversation, page) and reads the replies;
   the CPU time (user + system, all threads) the process used from the first request to the last
   reply, per image, and the wall time of the same span. Start-up (spawn, imports, ``ping``, the
   save engine loaded by ``prepare``) and exit are counted apart: the process's whole CPU time
@@ -40,6 +41,18 @@ from native_client import Host, big_png  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
 IMAGE_BYTES = 2_000_000
+
+METADATA = {
+    "prompt": (
+        "A lighthouse on a rocky cliff at dusk, waves breaking below, warm light in the lamp "
+        "room, oil painting, dramatic clouds. 黄昏时悬崖上的灯塔，海浪拍打岩石，油画风格。"
+    ),
+    "conversation_title": "Lighthouse paintings",
+    "conversation_id": "3f2a9c1e-5b7d-4e8a-9c0f-1d2e3f4a5b6c",
+    "page_url": "https://chat.deepseek.com/a/chat/s/3f2a9c1e-5b7d-4e8a-9c0f-1d2e3f4a5b6c",
+    "origin": "generated",
+}
+"""What the extension sends with each image of a chat (prompt, conversation, page)."""
 READ_BLOCK = 1024 * 1024
 
 
@@ -92,7 +105,8 @@ def run_host(home: Path, paths: list[Path]) -> dict[str, float]:
                     "type": "save_download",
                     "id": i,
                     "path": str(path),
-                    "metadata": {"prompt": f"a lighthouse at dusk, {i}", "seed": i},
+                    "url": f"https://cdn.deepseek.example/images/{i}.png",
+                    "metadata": {**METADATA, "turn_index": i},
                     "options": {"index": i + 1, "source": "toolbar"},
                 }
             )
@@ -140,6 +154,8 @@ def run_bare(out: Path, paths: list[Path]) -> dict[str, float]:
 
 
 def measure(rounds: int, count: int) -> dict[str, float]:
+    # As an installed copy runs: bytecode cached (pip compiles it), written by the warm-up.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         staging = home / "Downloads" / "dsexport-staging"

@@ -28,6 +28,8 @@ NOT_FOR_A_PNG_SAVE = (
     "dsexport.thumbnails",
     "PIL.Image",
     "PIL.features",
+    "secrets",  # temporary names come from os.urandom; secrets would bring random, hmac, base64
+    "random",
 )
 
 RECORDER = """

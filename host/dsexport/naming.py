@@ -413,10 +413,25 @@ def _clean_literal(text: str) -> str:
     return clean(text)
 
 
+#: ASCII whitespace (``str.isspace``: also the separators 0x1C-0x1F) and the ASCII characters
+#: ``clean`` replaces (controls, ``_ILLEGAL``): the whole of ``clean`` for ASCII text, two passes.
+_ASCII_SPACE_RUNS = re.compile(r"[\t\n\x0b\x0c\r\x1c-\x1f ]+")
+_ASCII_REPLACED = re.compile(r'[\x00-\x08\x0e-\x1b\x7f<>:"/\\|?*]')
+
+
 def clean(text: str) -> str:
     """Make ``text`` safe inside one name: NFC, no control/illegal/look-alike characters, one space
     per whitespace run. Does not handle ends, device names or length (see ``_finish``)."""
-    text = unicodedata.normalize("NFC", text[: MAX_FIELD_CHARS * 4])
+    text = text[: MAX_FIELD_CHARS * 4]
+    if text.isascii():
+        # Most prompts: none of the Unicode cases apply, and a Python loop over a long prompt
+        # was a good part of a save's fixed cost.
+        return _ASCII_SPACE_RUNS.sub(" ", _ASCII_REPLACED.sub(_REPLACEMENT, text))
+    return _clean_unicode(text)
+
+
+def _clean_unicode(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
     out: list[str] = []
     space = False
     for ch in text:
@@ -428,21 +443,24 @@ def clean(text: str) -> str:
         space = False
         if ch in _INVISIBLE:
             continue
-        # Unassigned (Cn) and private-use characters stay: an emoji newer than this Python's
-        # Unicode database is "unassigned" here, and every file system accepts both.
-        cat = unicodedata.category(ch)
-        if (
-            ch in _ILLEGAL
-            or ch in _LOOKALIKE_SEPARATORS
-            or cat in ("Cc", "Cs")
-            or (0xFDD0 <= ord(ch) <= 0xFDEF)
-            or (ord(ch) & 0xFFFE) == 0xFFFE
-            or _looks_like_separator(ch)
-        ):
-            out.append(_REPLACEMENT)
-        else:
-            out.append(ch)
+        out.append(_REPLACEMENT if _replaced(ch) else ch)
     return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _replaced(ch: str) -> bool:
+    """Does ``clean`` replace this (visible, non-space) character? Remembered per character: a
+    CJK prompt repeats its characters, and the NFKC test below costs more than the lookup."""
+    # Unassigned (Cn) and private-use characters stay: an emoji newer than this Python's
+    # Unicode database is "unassigned" here, and every file system accepts both.
+    return (
+        ch in _ILLEGAL
+        or ch in _LOOKALIKE_SEPARATORS
+        or unicodedata.category(ch) in ("Cc", "Cs")
+        or (0xFDD0 <= ord(ch) <= 0xFDEF)
+        or (ord(ch) & 0xFFFE) == 0xFFFE
+        or _looks_like_separator(ch)
+    )
 
 
 def _looks_like_separator(ch: str) -> bool:

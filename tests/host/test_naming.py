@@ -540,3 +540,18 @@ def test_template_errors_carry_a_reason_and_parameters(template, reason, params)
     assert caught.value.reason == reason
     assert {k: caught.value.params[k] for k in params} == params
     assert str(caught.value), "the English message stays for the command line"
+
+
+def test_ascii_text_is_cleaned_as_the_general_path_cleans_it():
+    """``clean`` takes a regex shortcut for ASCII text; every pair of ASCII characters (controls,
+    whitespace runs, illegal characters) must come out exactly as the per-character path gives."""
+    for a in range(128):
+        for b in range(128):
+            text = f"{chr(a)}{chr(b)} x{chr(b)}{chr(a)}  "
+            assert naming.clean(text) == naming._clean_unicode(text), repr(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_any_ascii_text_is_cleaned_as_the_general_path_cleans_it(text):
+    assert naming.clean(text) == naming._clean_unicode(text)

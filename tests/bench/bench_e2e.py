@@ -93,6 +93,10 @@ TAB_ID = "async (url) => (await API.tabs.query({})).find((t) => (t.url || '').st
 
 ERASE_ALL = "async () => (globalThis.browser ?? globalThis.chrome).downloads.erase({})"
 
+#: The page's own images have loaded (or failed): nothing of the page competes with a side.
+IMAGES_LOADED = "[...document.images].every((img) => img.complete)"
+SETTLE_S = 0.5
+
 
 @dataclass(frozen=True)
 class ImageSet:
@@ -242,6 +246,10 @@ class ChromiumDriver:
         self.browser.wait_for(
             session, "document.documentElement.dataset.sampleReady === '1'", timeout=60
         )
+        # A person clicks "Save all" on a page that has loaded: its own images must not be
+        # loading (through the same server) while either side is measured.
+        self.browser.wait_for(session, IMAGES_LOADED, timeout=60)
+        time.sleep(SETTLE_S)
         tab = self.js(
             TAB_ID.replace("API", "chrome"),
             conv.page_url,
@@ -316,6 +324,12 @@ class FirefoxDriver:
                 msg = f"{conv.page_url} did not render"
                 raise SystemExit(msg)
             time.sleep(0.2)
+        while not self.ff.evaluate(context, IMAGES_LOADED):
+            if time.monotonic() > deadline:
+                msg = f"the images of {conv.page_url} did not load"
+                raise SystemExit(msg)
+            time.sleep(0.1)
+        time.sleep(SETTLE_S)
         tab = self.js(
             TAB_ID.replace("API", "browser"),
             conv.page_url,

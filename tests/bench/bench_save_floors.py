@@ -9,13 +9,18 @@ in the same round:
 
 - Chromium: ``staged`` — the same downloads as saveTab's staged ones (a file name in
   ``dsexport-staging/``, the download UI switched off), without the host: what staging alone
-  costs the browser; then ``saveTab`` itself.
+  costs the browser.
 - Firefox (which never stages, see docs/performance.md): ``fetch`` — the images read into an
   extension page and turned into base64, four at a time, and dropped; ``sink`` — the same, each
-  image then sent as one message over native messaging to a stand-in host that only reads the
-  frame, parses it and decodes the base64 (its pipe grown to 1 MiB like the real host's); then
-  ``saveTab``. ``sink`` is the least any helper reached by native messaging can cost: Firefox's
-  side of the transport with a helper that does no work.
+  image then sent as one message over native messaging to a stand-in host that only reads it and
+  answers (its pipe grown to 1 MiB like the real host's): Firefox's side of the transport, the
+  least any helper reached by native messaging can cost.
+- Both: ``no-op`` — saveTab itself with DS Export's host registration pointed at a stand-in that
+  answers ``ping`` and, for each image, reads and deletes the staged file (or takes the bytes)
+  and saves nothing: the extension's and the browser's part of a save; then ``save``, saveTab
+  with the real host. The difference between the two is the host's work.
+
+Every side runs with the conversation's page open and its images loaded.
 
 Writes the section "Save path floors" of docs/performance.md.
 """
@@ -58,6 +63,35 @@ while True:
     read(struct.unpack("=I", header)[0])
     write.write(struct.pack("=I", len(reply)) + reply)
     write.flush()
+"""
+
+#: A stand-in for DS Export's host behind saveTab: answers ``ping``; for ``save_download`` reads
+#: the staged file and deletes it, for ``save`` takes the bytes; saves nothing. saveTab with it
+#: is the extension's and the browser's part of a save, without the host's work.
+NO_OP_HOST = """
+import json, os, struct, sys
+read, out = sys.stdin.buffer.read, sys.stdout.buffer
+def send(reply):
+    body = json.dumps(reply).encode()
+    out.write(struct.pack("=I", len(body)) + body)
+    out.flush()
+while True:
+    header = read(4)
+    if len(header) < 4:
+        break
+    message = json.loads(read(struct.unpack("=I", header)[0]))
+    kind, rid, result = message.get("type"), message.get("id"), {}
+    if kind == "ping":
+        result = {"version": "0", "protocol": 1, "capabilities": {}, "limits": {},
+                  "config": {"output_dir": os.devnull}}
+    elif kind in ("save_download", "save"):
+        if kind == "save_download":
+            with open(message["path"], "rb") as staged:
+                staged.read()
+            os.unlink(message["path"])
+        result = {"path": os.devnull, "duplicate": False, "format": "png", "removed": True,
+                  "warnings": []}
+    send({"id": rid, "ok": True, "result": result})
 """
 
 #: Chromium: saveTab's staged downloads without the host (names and options as staging.js).
@@ -141,6 +175,26 @@ def register_sink(driver, root: Path) -> None:
     (folder / f"{SINK_NAME}.json").write_text(json.dumps(manifest))
 
 
+class HostSwitch:
+    """Points DS Export's host registration at the no-op stand-in, and back. The browser reads
+    the manifest each time saveTab starts a host."""
+
+    def __init__(self, root: Path) -> None:
+        self.manifests = [p for p in root.rglob("org.dsexport.host.json") if p.is_file()]
+        assert self.manifests, "DS Export's host is not registered"
+        self.real = {p: p.read_text() for p in self.manifests}
+        self.script = root / "no_op_host.py"
+        self.script.write_text(f"#!{sys.executable}\n{NO_OP_HOST}")
+        self.script.chmod(0o755)
+
+    def use(self, no_op: bool) -> None:
+        for path, text in self.real.items():
+            doc = json.loads(text)
+            if no_op:
+                doc["path"] = str(self.script)
+            path.write_text(json.dumps(doc))
+
+
 def clean(driver) -> None:
     for path in list(driver.downloads.rglob("*")):
         if path.is_file():
@@ -148,22 +202,25 @@ def clean(driver) -> None:
     driver.js(e2e.ERASE_ALL)
 
 
-def run_side(driver, sample, side: str) -> float:
+def run_side(driver, sample, side: str, hosts: HostSwitch) -> float:
     conv = e2e.new_conversation(sample, IMAGES)
     urls = [e.url for e in conv.expected]
-    if side == "download":
-        result = driver.js(e2e.DOWNLOAD_ALL, urls)
-        assert result["bytes"] == sum(len(e.body) for e in conv.expected), result
-        seconds = result["ms"] / 1000
-    elif side == "staged":
-        seconds = driver.js(STAGED, urls)["ms"] / 1000
-        staged = list((driver.downloads / "dsexport-staging").iterdir())
-        assert len(staged) == IMAGES.count, f"{len(staged)} staged files"
-    elif side in ("fetch", "sink"):
-        seconds = driver.js(FETCH, [urls, SINK_NAME if side == "sink" else None])["ms"] / 1000
-    else:
-        tab, handle = driver.open(conv)
-        try:
+    # Every side runs with the conversation open and its images loaded, as a person's would be.
+    tab, handle = driver.open(conv)
+    try:
+        if side == "download":
+            result = driver.js(e2e.DOWNLOAD_ALL, urls)
+            assert result["bytes"] == sum(len(e.body) for e in conv.expected), result
+            seconds = result["ms"] / 1000
+        elif side == "staged":
+            seconds = driver.js(STAGED, urls)["ms"] / 1000
+            staged = list((driver.downloads / "dsexport-staging").iterdir())
+            assert len(staged) == IMAGES.count, f"{len(staged)} staged files"
+        elif side in ("fetch", "sink"):
+            host = SINK_NAME if side == "sink" else None
+            seconds = driver.js(FETCH, [urls, host])["ms"] / 1000
+        else:
+            hosts.use(no_op=side == "no-op")
             deadline = time.monotonic() + 60
             while len(driver.call("scanTab", tab)["images"]) < IMAGES.count:
                 assert time.monotonic() < deadline, "the extension did not find the images"
@@ -172,32 +229,34 @@ def run_side(driver, sample, side: str) -> float:
             summary = driver.call("saveTab", tab, {})
             seconds = time.perf_counter() - t0
             assert len(summary["saved"]) == IMAGES.count and not summary["failed"], summary
-        finally:
-            driver.close_tab(handle)
+    finally:
+        hosts.use(no_op=False)
+        driver.close_tab(handle)
     clean(driver)
     return seconds
 
 
 def run_browser(kind: str, rounds: int, server, sample):
     if kind == "chromium":
-        sides = ["download", "staged", "save"]
+        sides = ["download", "staged", "no-op", "save"]
     else:
-        sides = ["download", "fetch", "sink", "save"]
+        sides = ["download", "fetch", "sink", "no-op", "save"]
     root = Path(tempfile.mkdtemp(prefix=f"dsexport-floors-{kind}-"))
     driver = None
     try:
         driver = (e2e.ChromiumDriver if kind == "chromium" else e2e.FirefoxDriver)(root, server)
         if kind == "firefox":
             register_sink(driver, root)
+        hosts = HostSwitch(root)
         for side in sides:  # unmeasured: the catalog, the folders, the first download
-            run_side(driver, sample, side)
+            run_side(driver, sample, side, hosts)
         ratios: dict[str, list[float]] = {side: [] for side in sides[1:]}
         times: dict[str, list[float]] = {side: [] for side in sides}
         loads = []
         for n in range(rounds):
             order = sides[n % len(sides) :] + sides[: n % len(sides)]
             loads.append(os.getloadavg()[0])
-            got = {side: run_side(driver, sample, side) for side in order}
+            got = {side: run_side(driver, sample, side, hosts) for side in order}
             for side in sides:
                 times[side].append(got[side])
             for side in sides[1:]:
@@ -220,6 +279,7 @@ WHAT = {
     "staged": "the same as staged downloads (a name in `dsexport-staging/`, UI off), no host",
     "fetch": "fetch + base64 in an extension page, four at a time, dropped",
     "sink": "fetch + base64 + one native message per image to a stand-in host that only reads it",
+    "no-op": "`saveTab` with a stand-in host that reads and deletes each file, saves nothing",
     "save": "`saveTab` (Save all), the real host",
 }
 

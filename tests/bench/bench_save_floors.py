@@ -69,7 +69,11 @@ while True:
 #: the staged file and deletes it, for ``save`` takes the bytes; saves nothing. saveTab with it
 #: is the extension's and the browser's part of a save, without the host's work.
 NO_OP_HOST = """
-import json, os, struct, sys
+import fcntl, json, os, struct, sys
+try:
+    fcntl.fcntl(0, 1031, 1 << 20)  # F_SETPIPE_SZ, as the real host does
+except OSError:
+    pass
 read, out = sys.stdin.buffer.read, sys.stdout.buffer
 def send(reply):
     body = json.dumps(reply).encode()

@@ -89,3 +89,27 @@ def sample_get(
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
         conn.close()
+
+
+#: A ``sitecustomize`` that writes ``sys.modules`` when the process leaves through ``os._exit``
+#: (as the host does after its last reply): it imports nothing the host would not already have.
+MODULES_RECORDER = """
+import os, sys
+_exit = os._exit
+def _record_and_exit(status):
+    with open(os.environ["DSEXPORT_TEST_MODULES"], "w") as fh:
+        fh.write("\\n".join(sorted(sys.modules)))
+    _exit(status)
+os._exit = _record_and_exit
+"""
+
+
+def recording_modules_env(env: dict[str, str], tmp_path: Path, name: str) -> tuple[dict, Path]:
+    """``env`` with the recorder on ``PYTHONPATH`` → (that env, the file that gets the modules)."""
+    site = tmp_path / "recorder"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(MODULES_RECORDER)
+    out = tmp_path / f"{name}.modules"
+    env = dict(env, DSEXPORT_TEST_MODULES=str(out))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    return env, out

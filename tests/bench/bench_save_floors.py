@@ -47,13 +47,20 @@ from dsexport.demo.server import SampleServer  # noqa: E402
 IMAGES = e2e.ImageSet(50, 2)
 SINK_NAME = "org.dsexport.bench_sink"
 
-#: A stand-in native host that does nothing with a message but read it and answer.
-SINK = """
-import fcntl, struct, sys
+#: Both stand-in hosts grow their stdin pipe to 1 MiB, as the real host does (Linux).
+GROW_PIPE = """
+import fcntl
 try:
     fcntl.fcntl(0, 1031, 1 << 20)  # F_SETPIPE_SZ, as the real host does
 except OSError:
     pass
+"""
+
+#: A stand-in native host that does nothing with a message but read it and answer.
+SINK = (
+    GROW_PIPE
+    + """
+import struct, sys
 read, write = sys.stdin.buffer.read, sys.stdout.buffer
 reply = b'{"ok":true}'
 while True:
@@ -64,16 +71,15 @@ while True:
     write.write(struct.pack("=I", len(reply)) + reply)
     write.flush()
 """
+)
 
 #: A stand-in for DS Export's host behind saveTab: answers ``ping``; for ``save_download`` reads
 #: the staged file and deletes it, for ``save`` takes the bytes; saves nothing. saveTab with it
 #: is the extension's and the browser's part of a save, without the host's work.
-NO_OP_HOST = """
-import fcntl, json, os, struct, sys
-try:
-    fcntl.fcntl(0, 1031, 1 << 20)  # F_SETPIPE_SZ, as the real host does
-except OSError:
-    pass
+NO_OP_HOST = (
+    GROW_PIPE
+    + """
+import json, os, struct, sys
 read, out = sys.stdin.buffer.read, sys.stdout.buffer
 def send(reply):
     body = json.dumps(reply).encode()
@@ -97,6 +103,7 @@ while True:
                   "warnings": []}
     send({"id": rid, "ok": True, "result": result})
 """
+)
 
 #: Chromium: saveTab's staged downloads without the host (names and options as staging.js).
 STAGED = """

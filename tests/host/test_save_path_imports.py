@@ -6,13 +6,13 @@ the ones a PNG save has no use for are named here and must stay out (tests/insta
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
-import textwrap
 from pathlib import Path
 
 from native_client import ORIGIN, big_png, frame, host_argv, host_env, parse_frames
+
+from testutil import recording_modules_env
 
 #: Loaded only for other formats, conversions, reading or maintenance, never to save a PNG.
 NOT_FOR_A_PNG_SAVE = (
@@ -32,16 +32,6 @@ NOT_FOR_A_PNG_SAVE = (
     "random",
 )
 
-RECORDER = """
-import os, sys
-_exit = os._exit
-def _record_and_exit(status):
-    with open(os.environ["DSEXPORT_TEST_MODULES"], "w") as fh:
-        fh.write("\\n".join(sorted(sys.modules)))
-    _exit(status)
-os._exit = _record_and_exit
-"""
-
 
 def _save_connection(home: Path, env: dict[str, str]) -> list[dict]:
     folder = home / "Downloads" / "dsexport-staging"
@@ -60,12 +50,7 @@ def test_a_png_save_connection_loads_no_other_format_or_reader(home, tmp_path):
     first = _save_connection(home, env)  # fills the ping's caches, creates the catalog
     assert [r["ok"] for r in first] == [True, True], first
 
-    site = tmp_path / "recorder"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(textwrap.dedent(RECORDER))
-    out = tmp_path / "modules.txt"
-    env = dict(env, DSEXPORT_TEST_MODULES=str(out))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    env, out = recording_modules_env(env, tmp_path, "save")
     replies = _save_connection(home, env)
 
     assert [r["ok"] for r in replies] == [True, True], replies

@@ -13,10 +13,11 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 from installer_helpers import ORIGIN, dsexport, isolated_env, ping_as_browser
+
+from testutil import recording_modules_env
 
 #: The stdlib modules a ping needs, named by what the code imports; what *they* import differs
 #: between Python versions (``re._compiler`` vs ``sre_compile``) and is measured, not listed.
@@ -56,28 +57,6 @@ THIRD_PARTY = frozenset({"PIL", "PIL._version"})
 #: What the issue measured as costly, checked by name so a failure says which one came back.
 NEVER = ("typing", "pathlib", "platformdirs", "argparse", "runpy", "tempfile", "shutil", "logging")
 
-RECORDER = """
-import os, sys
-_exit = os._exit
-def _record_and_exit(status):
-    with open(os.environ["DSEXPORT_TEST_MODULES"], "w") as fh:
-        fh.write("\\n".join(sorted(sys.modules)))
-    _exit(status)
-os._exit = _record_and_exit
-"""
-"""A ``sitecustomize`` that writes ``sys.modules`` when the process leaves through ``os._exit``
-(as the host does after its last reply): it imports nothing the host would not already have."""
-
-
-def _recording_env(env: dict[str, str], tmp_path: Path, name: str) -> tuple[dict, Path]:
-    site = tmp_path / "recorder"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(textwrap.dedent(RECORDER))
-    out = tmp_path / f"{name}.modules"
-    env = dict(env, DSEXPORT_TEST_MODULES=str(out))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    return env, out
-
 
 def _modules_of(code: str, env: dict[str, str]) -> set[str]:
     proc = subprocess.run(
@@ -112,7 +91,7 @@ def test_ping_imports_only_the_allow_list(tmp_path):
     manifest = _registered_manifest(tmp_path, env)
     assert ping_as_browser(str(manifest), env=env)["ok"] is True  # fills the ping's caches
 
-    rec_env, out = _recording_env(env, tmp_path, "host")
+    rec_env, out = recording_modules_env(env, tmp_path, "host")
     reply = ping_as_browser(str(manifest), env=rec_env)
     assert reply["ok"] is True and reply["result"]["version"]
     host = set(out.read_text().split())

@@ -219,8 +219,20 @@ async function runBatch(tabId, items, conversation, options, summary, host, stag
     }
     return session;
   };
+  let answered = false;
+  // Like the staged downloads, the images read here start before the host has answered: only
+  // sending them waits for its answer (Firefox reads every image, and the host takes a while to
+  // start). A host that does not answer still fails the whole batch, below.
+  const pinged = host.ping.then(async (ping) => {
+    answered = true;
+    await rememberHostConfig(ping.config);
+    summary.folder = typeof ping.config?.output_dir === "string" ? ping.config.output_dir : null;
+    return ping;
+  });
+  pinged.catch(() => {}); // awaited before the first outcome is counted
   const depth = new Gate(PIPELINE_DEPTH);
   const post = async (type, fields) => {
+    await pinged; // nothing goes to (or restarts) a host that has not answered
     await depth.take();
     try {
       return await live().request(type, fields);
@@ -229,12 +241,7 @@ async function runBatch(tabId, items, conversation, options, summary, host, stag
     }
   };
   staging.start();
-  let answered = false;
   try {
-    const ping = await host.ping;
-    answered = true;
-    await rememberHostConfig(ping.config);
-    summary.folder = typeof ping.config?.output_dir === "string" ? ping.config.output_dir : null;
     let done = summary.failed.length;
     let stopped = null;
     const reading = new Gate(READ_AHEAD);
@@ -244,17 +251,19 @@ async function runBatch(tabId, items, conversation, options, summary, host, stag
     const readAndSend = async (item, request) => {
       await reading.take();
       let bytes;
+      let limits;
       let sent;
       const send = () =>
         sendImage(live(), bytes, {
           ...request,
           mime: item.kind === "diagram" ? diagramMime(options.format) : dataUrlMime(item.src),
-          limits: ping.limits ?? {},
+          limits,
           onBytes: (part, all) => emitProgress(tabId, done, total, item.id, all ? part / all : 0),
         });
       try {
         if (stopped) throw new DsExtError(stopped.code, stopped.message);
         bytes = await readBytes(tabId, item, options.format);
+        limits = (await pinged).limits ?? {};
         const held = await sending.take(bytes.length);
         await depth.take();
         // sendImage posts its (first) request before it returns; the reply comes later. A host
@@ -300,6 +309,7 @@ async function runBatch(tabId, items, conversation, options, summary, host, stag
         return { error };
       }
     });
+    await pinged; // a host that cannot start or answer fails the batch as a whole
     for (const [index, item] of items.entries()) {
       emitProgress(tabId, done, total, item.id);
       const { result, error } = await outcomes[index];

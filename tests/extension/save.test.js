@@ -188,10 +188,14 @@ describe("saveTab", () => {
     assert.equal(held.length, 3);
   });
 
-  it("throws when the host is missing, before touching any image", async () => {
+  it("throws when the host is missing, before sending any image or starting a second host", async () => {
     hostGone = "Specified native messaging host not found.";
+    const before = connections;
     await assert.rejects(save.saveTab(7, {}), { code: "host_not_installed" });
     assert.deepEqual(progress.filter((m) => m.type === "dsexport:progress"), []);
+    // Images may be read while the host starts; none may start a host of its own when it fails.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(connections - before, 1);
   });
 
   it("packs the saved files into a ZIP when asked", async () => {

@@ -39,6 +39,10 @@ globalThis.chrome = {
         onDisconnect: { addListener: (fn) => onDisconnect.push(fn) },
         postMessage(message) {
           const reply = hostGone ? "exit" : host(message);
+          if (reply instanceof Promise) {
+            reply.then((answer) => onMessage.forEach((fn) => fn(answer)));
+            return;
+          }
           if (reply === "hold") {
             waiting.push(message);
             return;
@@ -188,14 +192,29 @@ describe("saveTab", () => {
     assert.equal(held.length, 3);
   });
 
-  it("throws when the host is missing, before sending any image or starting a second host", async () => {
+  it("throws when the host is missing, before sending any image", async () => {
     hostGone = "Specified native messaging host not found.";
-    const before = connections;
     await assert.rejects(save.saveTab(7, {}), { code: "host_not_installed" });
     assert.deepEqual(progress.filter((m) => m.type === "dsexport:progress"), []);
-    // Images may be read while the host starts; none may start a host of its own when it fails.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(connections - before, 1);
+  });
+
+  it("reads the images while the host starts and sends none before it has answered", async () => {
+    const sent = [];
+    let answer;
+    host = (m) => {
+      sent.push(m.type);
+      if (m.type !== "ping") return goodHost(m);
+      return new Promise((resolve) => {
+        answer = () => resolve(goodHost(m));
+      });
+    };
+    const saving = save.saveTab(7, {});
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.deepEqual(sent, ["ping"]);
+    answer();
+    const summary = await saving;
+    assert.equal(summary.saved.length, 3);
+    assert.deepEqual(sent, ["ping", "save", "save", "save"]);
   });
 
   it("packs the saved files into a ZIP when asked", async () => {

@@ -57,11 +57,11 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 
 
-def _random_hex() -> str:
-    """16 hex digits from the OS's random source for a temporary name: what
-    ``secrets.token_hex(8)`` returns, without importing ``secrets`` (and with it ``random``,
-    ``hmac`` and ``base64``) into every save connection's start-up."""
-    return os.urandom(8).hex()
+def _temp_name() -> str:
+    """A temporary file or folder name: 16 hex digits from the OS's random source (what
+    ``secrets.token_hex(8)`` returns, without importing ``secrets`` and with it ``random``,
+    ``hmac`` and ``base64`` into every save connection's start-up)."""
+    return f"{TEMP_PREFIX}{os.urandom(8).hex()}{TEMP_SUFFIX}"
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -533,7 +533,7 @@ def _write_temp(dfd: int | None, folder: str, parts: Parts, *, mode: int) -> str
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
     use_fd = dfd is not None and dfd >= 0
     while True:
-        name = f"{TEMP_PREFIX}{_random_hex()}{TEMP_SUFFIX}"
+        name = _temp_name()
         try:
             if use_fd:
                 fd = os.open(name, flags, mode, dir_fd=dfd)
@@ -639,7 +639,7 @@ def write_new_tree(root: Path, relpath: str, files: Tree) -> Path:
 
 def _make_temp_dir(dfd: int, where: str) -> str:
     while True:
-        name = f"{TEMP_PREFIX}{_random_hex()}{TEMP_SUFFIX}"
+        name = _temp_name()
         try:
             os.mkdir(name, 0o755, dir_fd=dfd)
             return name
@@ -725,7 +725,7 @@ def _write_new_tree_paths(root: Path, folders: list[str], name: str, files: Tree
     parent = root.joinpath(*folders)
     for i in range(len(folders)):
         _write_new_paths_folder(root.joinpath(*folders[: i + 1]))
-    tmp = parent / f"{TEMP_PREFIX}{_random_hex()}{TEMP_SUFFIX}"
+    tmp = parent / _temp_name()
     try:
         tmp.mkdir()
         for relname, parts in files:

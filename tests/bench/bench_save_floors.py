@@ -105,6 +105,93 @@ while True:
 """
 )
 
+#: A stand-in for DS Export's host that does the least a durable save must do with each image,
+#: on three threads like the real host: read it while hashing (SHA-256), write a new file beside
+#: the others, fsync it, give it its name, delete the staged file; one folder fsync per eight
+#: files (the real host's catalog batches its folder fsyncs too). No metadata, no catalog, no
+#: checks: saveTab with it is the floor for any host that keeps "fsync kept". Registered as
+#: ``move_host.py`` it does even less (Chromium's staged files): it hashes the staged file, fsyncs
+#: it and renames it into the folder, no second copy; no host that writes the prompt into the
+#: file can do less.
+DURABLE_HOST = (
+    GROW_PIPE
+    + """
+import base64, hashlib, json, os, struct, sys, threading
+from concurrent.futures import ThreadPoolExecutor
+MOVE = sys.argv[0].endswith("move_host.py")
+read, out = sys.stdin.buffer.read, sys.stdout.buffer
+folder = os.path.join(os.path.dirname(sys.argv[0]), "durable-out")
+os.makedirs(folder, exist_ok=True)
+lock = threading.Lock()
+count = [0]
+def send(reply):
+    body = json.dumps(reply).encode()
+    with lock:
+        out.write(struct.pack("=I", len(body)) + body)
+        out.flush()
+def save(message):
+    digest = hashlib.sha256()
+    if message["type"] == "save_download" and MOVE:
+        # The least of all: no second copy; the staged file itself, fsynced, takes its name.
+        with open(message["path"], "rb") as staged:
+            while chunk := staged.read(1 << 20):
+                digest.update(chunk)
+            os.fsync(staged.fileno())
+        name = os.path.join(folder, digest.hexdigest()[:16] + os.urandom(4).hex())
+        os.rename(message["path"], name)
+        return finish(message, name)
+    if message["type"] == "save_download":
+        parts = []
+        with open(message["path"], "rb") as staged:
+            while chunk := staged.read(1 << 20):
+                digest.update(chunk)
+                parts.append(chunk)
+        data = b"".join(parts)
+    else:
+        data = base64.b64decode(message["image"]["data"])
+        digest.update(data)
+    name = os.path.join(folder, digest.hexdigest()[:16] + os.urandom(4).hex())
+    temp = name + ".tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.link(temp, name)
+    os.unlink(temp)
+    if message["type"] == "save_download":
+        os.unlink(message["path"])
+    finish(message, name)
+def finish(message, name):
+    with lock:
+        count[0] += 1
+        sync = count[0] % 8 == 0
+    if sync:
+        dfd = os.open(folder, os.O_RDONLY)
+        os.fsync(dfd)
+        os.close(dfd)
+    send({"id": message["id"], "ok": True, "result": {"path": name, "duplicate": False,
+          "format": "png", "removed": True, "warnings": []}})
+pool = ThreadPoolExecutor(3)
+while True:
+    header = read(4)
+    if len(header) < 4:
+        break
+    message = json.loads(read(struct.unpack("=I", header)[0]))
+    kind, rid = message.get("type"), message.get("id")
+    if kind in ("save_download", "save"):
+        pool.submit(save, message)
+        continue
+    result = {}
+    if kind == "ping":
+        result = {"version": "0", "protocol": 1, "capabilities": {}, "limits": {},
+                  "config": {"output_dir": folder}}
+    send({"id": rid, "ok": True, "result": result})
+pool.shutdown()
+"""
+)
+
 #: Chromium: saveTab's staged downloads without the host (names and options as staging.js).
 STAGED = """
 async (urls) => {
@@ -187,22 +274,25 @@ def register_sink(driver, root: Path) -> None:
 
 
 class HostSwitch:
-    """Points DS Export's host registration at the no-op stand-in, and back. The browser reads
-    the manifest each time saveTab starts a host."""
+    """Points DS Export's host registration at a stand-in (``"no-op"``, ``"durable"``) or back at
+    the real host (``None``). The browser reads the manifest each time saveTab starts a host."""
 
     def __init__(self, root: Path) -> None:
         self.manifests = [p for p in root.rglob("org.dsexport.host.json") if p.is_file()]
         assert self.manifests, "DS Export's host is not registered"
         self.real = {p: p.read_text() for p in self.manifests}
-        self.script = root / "no_op_host.py"
-        self.script.write_text(f"#!{sys.executable}\n{NO_OP_HOST}")
-        self.script.chmod(0o755)
+        self.scripts = {}
+        for name, source in (("no-op", NO_OP_HOST), ("durable", DURABLE_HOST), ("move", DURABLE_HOST)):
+            script = root / f"{name.replace('-', '_')}_host.py"
+            script.write_text(f"#!{sys.executable}\n{source}")
+            script.chmod(0o755)
+            self.scripts[name] = script
 
-    def use(self, no_op: bool) -> None:
+    def use(self, stand_in: str | None) -> None:
         for path, text in self.real.items():
             doc = json.loads(text)
-            if no_op:
-                doc["path"] = str(self.script)
+            if stand_in is not None:
+                doc["path"] = str(self.scripts[stand_in])
             path.write_text(json.dumps(doc))
 
 
@@ -231,7 +321,7 @@ def run_side(driver, sample, side: str, hosts: HostSwitch) -> float:
             host = SINK_NAME if side == "sink" else None
             seconds = driver.js(FETCH, [urls, host])["ms"] / 1000
         else:
-            hosts.use(no_op=side == "no-op")
+            hosts.use(side if side in hosts.scripts else None)
             deadline = time.monotonic() + 60
             while len(driver.call("scanTab", tab)["images"]) < IMAGES.count:
                 assert time.monotonic() < deadline, "the extension did not find the images"
@@ -241,7 +331,7 @@ def run_side(driver, sample, side: str, hosts: HostSwitch) -> float:
             seconds = time.perf_counter() - t0
             assert len(summary["saved"]) == IMAGES.count and not summary["failed"], summary
     finally:
-        hosts.use(no_op=False)
+        hosts.use(None)
         driver.close_tab(handle)
     clean(driver)
     return seconds
@@ -249,9 +339,9 @@ def run_side(driver, sample, side: str, hosts: HostSwitch) -> float:
 
 def run_browser(kind: str, rounds: int, server, sample):
     if kind == "chromium":
-        sides = ["download", "staged", "no-op", "save"]
+        sides = ["download", "staged", "no-op", "move", "durable", "save"]
     else:
-        sides = ["download", "fetch", "sink", "no-op", "save"]
+        sides = ["download", "fetch", "sink", "no-op", "durable", "save"]
     root = Path(tempfile.mkdtemp(prefix=f"dsexport-floors-{kind}-"))
     driver = None
     try:
@@ -291,6 +381,8 @@ WHAT = {
     "fetch": "fetch + base64 in an extension page, four at a time, dropped",
     "sink": "fetch + base64 + one native message per image to a stand-in host that only reads it",
     "no-op": "`saveTab` with a stand-in host that reads and deletes each file, saves nothing",
+    "durable": "`saveTab` with a stand-in host that only hashes, writes and fsyncs each file",
+    "move": "`saveTab` with a stand-in host that hashes and fsyncs each staged file and renames it",
     "save": "`saveTab` (Save all), the real host",
 }
 

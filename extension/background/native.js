@@ -4,6 +4,7 @@
 // process, and an open port keeps Chrome's service worker alive while the batch runs
 // (developer.chrome.com, service worker lifecycle, Chrome 105+).
 import { api } from "../shared/browser.js";
+import { bytesToBase64 } from "../shared/base64.js";
 import { DsExtError, hostError } from "../shared/errors.js";
 
 export const HOST_NAME = "org.dsexport.host";
@@ -65,18 +66,6 @@ export function unwrapHostReply(reply) {
   if (!reply || typeof reply !== "object") throw new DsExtError("host_protocol", "the native host sent no reply");
   if (reply.ok === true) return reply.result ?? {};
   throw hostError(reply.error ?? {});
-}
-
-/** Base64 of bytes without building one giant argument list (fromCharCode has a stack limit). */
-export function bytesToBase64(bytes) {
-  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
-  // A multiple of 3 bytes per piece, so the pieces' base64 concatenates without padding inside.
-  const STEP = 3 * 8192;
-  const pieces = [];
-  for (let i = 0; i < bytes.length; i += STEP) {
-    pieces.push(btoa(String.fromCharCode.apply(null, bytes.subarray(i, i + STEP))));
-  }
-  return pieces.join("");
 }
 
 /** [{offset, length}] covering size bytes in chunks of at most chunkBytes. */

@@ -26,6 +26,7 @@
 
 import { QUIRKS } from "../content/selectors.js";
 import { uploadFileId, uploadUrlWithTy } from "../content/items.js";
+import { base64ToBytes } from "../shared/base64.js";
 import { DsExtError } from "../shared/errors.js";
 import { PROGRESS } from "../shared/messages.js";
 import { RASTER_FORMATS, renderSvgToPng } from "./svg-render.js";
@@ -235,13 +236,11 @@ export function decodeDataUrl(src) {
   const payload = src.slice(comma + 1);
   if (/;base64$/i.test(header)) {
     if (payload.length > (MAX_IMAGE_BYTES * 4) / 3 + 4) throw new DsExtError("fetch_failed", "the image is too large");
-    let binary;
     try {
-      binary = atob(payload.replace(/\s+/g, ""));
+      return base64ToBytes(payload.replace(/\s+/g, ""));
     } catch {
       throw new DsExtError("fetch_failed", "the data: URL is not valid base64");
     }
-    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
   }
   let text;
   try {
@@ -327,13 +326,13 @@ async function readInPage(tabId, href) {
     return fetchInBackground(tabId, result.redirect).catch(() => readInPage(tabId, result.redirect));
   }
   if (typeof result.data !== "string") throw new Error(`the page could not read ${shortUrl(href)}`);
-  let binary;
+  let bytes;
   try {
-    binary = atob(result.data);
+    bytes = base64ToBytes(result.data);
   } catch {
     throw new Error("the page returned malformed data");
   }
-  return checkedImageBytes(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)), result.type, href);
+  return checkedImageBytes(bytes, result.type, href);
 }
 
 /**

@@ -3,6 +3,7 @@
 // Firefox's background page has one; Chromium's service worker does not, so there the drawing is
 // done in an offscreen document (offscreen/render.html, permission "offscreen"), opened for the
 // drawing and closed after it.
+import { base64ToBytes } from "../shared/base64.js";
 import { DsExtError } from "../shared/errors.js";
 import { rasteriseSvg } from "../shared/svg-raster.js";
 
@@ -50,8 +51,7 @@ async function renderOffscreen(svg) {
   try {
     const reply = await api.runtime.sendMessage({ type: "dsexport:render-svg", target: "offscreen", svg });
     if (!reply?.ok || typeof reply.data !== "string") throw new Error(reply?.error ?? "no answer from the drawing page");
-    const binary = atob(reply.data);
-    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    return base64ToBytes(reply.data);
   } finally {
     await api.offscreen.closeDocument().catch(() => {});
   }

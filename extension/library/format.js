@@ -51,12 +51,3 @@ export function formatDateRange(first, last, locale) {
   if (!a || !b || a === b) return a || b;
   return `${a} – ${b}`;
 }
-
-/** Standard base64 → bytes (Uint8Array.fromBase64 where the browser has it). */
-export function base64ToBytes(text) {
-  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}

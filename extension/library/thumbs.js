@@ -3,7 +3,7 @@
 // again a little later for what was still being made, as long as it is still on screen.
 // SVGs are never drawn by the host: their bytes come through read_chunk into an <img>, where a
 // browser runs no script and loads nothing else.
-import { base64ToBytes } from "./format.js";
+import { base64ToBytes } from "../shared/base64.js";
 
 /** Ids per request, by thumbnail size: a reply holds about 120 KB of thumbnails (a 256 px one is
  * ~18 KB as base64, a 512 px one ~50 KB), so small requests are sent together and answered one

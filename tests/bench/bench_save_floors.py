@@ -17,8 +17,14 @@ in the same round:
   least any helper reached by native messaging can cost.
 - Both: ``no-op`` — saveTab itself with DS Export's host registration pointed at a stand-in that
   answers ``ping`` and, for each image, reads and deletes the staged file (or takes the bytes)
-  and saves nothing: the extension's and the browser's part of a save; then ``save``, saveTab
-  with the real host. The difference between the two is the host's work.
+  and saves nothing: the extension's and the browser's part of a save; ``durable`` — saveTab
+  with a stand-in that does the least a durable save must do (hash, write a new file, fsync,
+  name it, delete the staged file; no metadata, no catalog, no checks); then ``save``, saveTab
+  with the real host. no-op to durable is what durability costs; durable to save is DS Export's
+  own work.
+- Chromium: ``move`` — saveTab with a stand-in that hashes and fsyncs each staged file and
+  renames it into place: durable without a second copy, which no host that writes the prompt
+  before the image data (where readers look for it) can do.
 
 Every side runs with the conversation's page open and its images loaded.
 
@@ -282,7 +288,8 @@ class HostSwitch:
         assert self.manifests, "DS Export's host is not registered"
         self.real = {p: p.read_text() for p in self.manifests}
         self.scripts = {}
-        for name, source in (("no-op", NO_OP_HOST), ("durable", DURABLE_HOST), ("move", DURABLE_HOST)):
+        stand_ins = (("no-op", NO_OP_HOST), ("durable", DURABLE_HOST), ("move", DURABLE_HOST))
+        for name, source in stand_ins:
             script = root / f"{name.replace('-', '_')}_host.py"
             script.write_text(f"#!{sys.executable}\n{source}")
             script.chmod(0o755)

@@ -5,7 +5,6 @@ import {
   CHUNK_BYTES,
   INLINE_LIMIT,
   NativeSession,
-  bytesToBase64,
   classifyNativeError,
   nextId,
   planChunks,
@@ -73,16 +72,6 @@ describe("classifyNativeError", () => {
   for (const [text, code] of cases) {
     it(`maps "${text.slice(0, 40)}" to ${code}`, () => assert.equal(classifyNativeError(text), code));
   }
-});
-
-describe("bytesToBase64", () => {
-  it("matches Buffer's encoding across piece boundaries", () => {
-    for (const size of [0, 1, 2, 3, 24575, 24576, 24577, 100_000]) {
-      const bytes = Uint8Array.from({ length: size }, (_, i) => (i * 31 + 7) & 255);
-      const plain = new Uint8Array(bytes); // Uint8Array without toBase64 on Node 20.
-      assert.equal(bytesToBase64(plain), Buffer.from(bytes).toString("base64"), `size ${size}`);
-    }
-  });
 });
 
 describe("planChunks", () => {

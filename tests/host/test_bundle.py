@@ -4,7 +4,9 @@ ZIP64, never overwriting, and flat memory for a large total."""
 from __future__ import annotations
 
 import json
+import os
 import struct
+import threading
 import tracemalloc
 import zipfile
 from html.parser import HTMLParser
@@ -172,6 +174,34 @@ def test_links_are_not_followed(catalog, tmp_path):
     assert result.skipped == (str(files[0]),)
     with zipfile.ZipFile(result.path) as zf:
         assert all(zf.read(n) != b"private" for n in zf.namelist())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX thing")
+def test_a_fifo_swapped_in_after_the_listing_is_skipped_not_waited_on(catalog, tmp_path):
+    # The listing checks every path first; a FIFO put in a file's place after that check must
+    # not hang the bundle (opening a FIFO for reading waits for a writer that never comes).
+    files, entries = three_images(catalog, tmp_path)
+
+    def swap(done, total, size):
+        if done == 1:
+            files[1].unlink()
+            os.mkfifo(files[1])
+
+    outcome = {}
+    worker = threading.Thread(
+        target=lambda: outcome.setdefault(
+            "result", write_bundle(entries, tmp_path / "out.zip", progress=swap)
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():
+        with open(files[1], "wb"):  # a writer, so the stuck open returns and the test ends
+            pass
+        pytest.fail("the bundle waited on a FIFO")
+    result = outcome["result"]
+    assert result.count == 2 and result.skipped == (str(files[1]),)
 
 
 def test_nothing_to_bundle(tmp_path):

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -29,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from dsexport.catalog.db import Entry
-from dsexport.errors import BadRequest, ForbiddenPath, IoError, NotFound
+from dsexport.catalog.reading import open_checked
+from dsexport.errors import BadRequest, DsError, ForbiddenPath, IoError, NotFound
 
 CHUNK = 1 << 20
 """Bytes copied per step; also about the most the bundle buffers at once."""
@@ -113,17 +115,6 @@ def _is_regular_file(path: str) -> bool:
         return False
 
 
-def _open_image(path: str):
-    """Open a catalogued file for reading without following a link swapped in for it."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        msg = f"{path} is not a regular file"
-        raise OSError(msg)
-    return os.fdopen(fd, "rb"), st
-
-
 def _stream(
     entries: Sequence[Entry],
     names: Sequence[str],
@@ -137,12 +128,14 @@ def _stream(
         for done, (entry, name) in enumerate(zip(entries, names, strict=True), 1):
             if progress is not None:
                 progress(done - 1, len(entries), sink.tell())
-            try:
-                fh, st = _open_image(entry.path)
-            except OSError:
-                skipped.append(entry.path)
-                continue
-            with fh:
+            with contextlib.ExitStack() as opened:
+                # Checked again as it is opened: a link or a FIFO swapped in since the listing is
+                # skipped, never followed or waited on.
+                try:
+                    fh, st = opened.enter_context(open_checked(entry.path))
+                except (OSError, DsError):
+                    skipped.append(entry.path)
+                    continue
                 info = zipfile.ZipInfo(name, _date_time(st.st_mtime))
                 info.compress_type = zipfile.ZIP_STORED  # images are compressed already
                 info.file_size = st.st_size

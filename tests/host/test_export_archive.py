@@ -4,6 +4,8 @@ folder, memory independent of the conversation's length."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 import tracemalloc
 import zipfile
 from datetime import datetime, timezone
@@ -185,3 +187,57 @@ def test_memory_stays_flat_for_a_long_conversation(tmp_path, catalog):
     assert sizes["conversation.md"] > 6_000_000 and sizes["conversation.json"] > 6_000_000
     assert peak < 2_000_000, f"peak {peak / 1e6:.1f} MB for 6 MB of text"
     assert peak < small * 1.5, f"peak {peak / 1e6:.1f} MB; {small / 1e6:.1f} MB at half the turns"
+
+
+@pytest.mark.parametrize("container", ["zip", "folder"])
+def test_a_fifo_swapped_in_after_the_layout_is_left_out_not_waited_on(tmp_path, catalog, container):
+    # The layout checks every image first; a FIFO put in a file's place after that check must
+    # not hang the export (opening a FIFO for reading waits for a writer that never comes).
+    root = tmp_path / "out"
+    a = saved(root, catalog, "a/cat.png")
+    b = saved(root, catalog, "b/dog.png")
+    turns = [
+        turn_from_dict(
+            {
+                "role": "assistant",
+                "text": "two",
+                "images": [
+                    {"kind": "generated", "path": str(a), "url": "https://x.example/a.png"},
+                    {"kind": "generated", "path": str(b), "url": "https://x.example/b.png"},
+                ],
+            }
+        )
+    ]
+    calls = []
+
+    def read_turns():
+        calls.append(1)
+        if len(calls) == 2:  # the layout is built; the archive is being written
+            b.unlink()
+            os.mkfifo(b)
+        return iter(turns)
+
+    outcome = {}
+
+    def export():
+        # A catalog connection belongs to its thread: the export opens its own, as the host does.
+        with open_catalog(tmp_path / "catalog.sqlite3") as own:
+            outcome["result"] = write_export(
+                Conversation(title="t"),
+                read_turns,
+                options_from_dict({"container": container}),
+                output_root=root,
+                catalog=own,
+                now=NOW,
+            )
+
+    worker = threading.Thread(target=export, daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():
+        with open(b, "wb"):  # a writer, so the stuck open returns and the test ends
+            pass
+        pytest.fail("the export waited on a FIFO")
+    result = outcome["result"]
+    assert len(calls) >= 2
+    assert result.images == 1 and result.missing == (str(b),)

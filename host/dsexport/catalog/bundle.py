@@ -24,7 +24,7 @@ import os
 import stat
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,31 @@ def _is_regular_file(path: str) -> bool:
         return False
 
 
+def write_image_member(
+    zf: zipfile.ZipFile, sink: _Sink, path: str, name: str, force_zip64: bool = False
+) -> Generator[bytes, None, bool]:
+    """Store the catalogued file at ``path`` in ``zf`` as ``name`` (uncompressed: images are
+    compressed already), yielding the archive's bytes as they come. Returns False, storing
+    nothing, when the file is no longer a regular file that can be read: it is checked again as
+    it is opened, so a link or a FIFO swapped in since the listing is skipped, never followed or
+    waited on."""
+    with contextlib.ExitStack() as opened:
+        try:
+            fh, st = opened.enter_context(open_checked(path))
+        except (OSError, DsError):
+            return False
+        info = zipfile.ZipInfo(name, _date_time(st.st_mtime))
+        info.compress_type = zipfile.ZIP_STORED
+        info.file_size = st.st_size
+        info.external_attr = 0o644 << 16
+        big = force_zip64 or st.st_size * 1.05 > zipfile.ZIP64_LIMIT
+        with zf.open(info, "w", force_zip64=big) as out:
+            while chunk := fh.read(CHUNK):
+                out.write(chunk)
+                yield from sink.drain()
+    return True
+
+
 def _stream(
     entries: Sequence[Entry],
     names: Sequence[str],
@@ -128,23 +153,9 @@ def _stream(
         for done, (entry, name) in enumerate(zip(entries, names, strict=True), 1):
             if progress is not None:
                 progress(done - 1, len(entries), sink.tell())
-            with contextlib.ExitStack() as opened:
-                # Checked again as it is opened: a link or a FIFO swapped in since the listing is
-                # skipped, never followed or waited on.
-                try:
-                    fh, st = opened.enter_context(open_checked(entry.path))
-                except (OSError, DsError):
-                    skipped.append(entry.path)
-                    continue
-                info = zipfile.ZipInfo(name, _date_time(st.st_mtime))
-                info.compress_type = zipfile.ZIP_STORED  # images are compressed already
-                info.file_size = st.st_size
-                info.external_attr = 0o644 << 16
-                big = force_zip64 or st.st_size * 1.05 > zipfile.ZIP64_LIMIT
-                with zf.open(info, "w", force_zip64=big) as out:
-                    while chunk := fh.read(CHUNK):
-                        out.write(chunk)
-                        yield from sink.drain()
+            if not (yield from write_image_member(zf, sink, entry.path, name, force_zip64)):
+                skipped.append(entry.path)
+                continue
             records.append((entry, name))
             yield from sink.drain()
         yield from _write_text(zf, sink, "metadata.json", _metadata_json(records), force_zip64)

@@ -13,6 +13,7 @@ a fresh iterator each time (the spool file), once per text member. Example::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -23,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from dsexport.errors import DsError
 from dsexport.export import data, page, text
 from dsexport.export.layout import Layout, Member
 from dsexport.export.model import Conversation, ExportOptions, Turn, archive_stem
@@ -111,7 +113,7 @@ def _encoded(pieces: Iterator[str]) -> Iterator[bytes]:
 def _zip_stream(
     texts: dict[str, Callable[[], Iterator[str]]], members: list[Member], skipped: list[str]
 ) -> Iterator[bytes]:
-    from dsexport.catalog.bundle import CHUNK, _date_time, _open_image, _Sink
+    from dsexport.catalog.bundle import _date_time, _Sink, write_image_member
 
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", allowZip64=True) as zf:
@@ -124,34 +126,24 @@ def _zip_stream(
                     out.write(piece)
                     yield from sink.drain()
         for member in members:
-            try:
-                fh, st = _open_image(member.path)
-            except OSError:
+            if not (yield from write_image_member(zf, sink, member.path, member.name)):
                 skipped.append(member.path)
-                continue
-            with fh:
-                info = zipfile.ZipInfo(member.name, _date_time(st.st_mtime))
-                info.compress_type = zipfile.ZIP_STORED  # images are compressed already
-                info.file_size = st.st_size
-                info.external_attr = 0o644 << 16
-                big = st.st_size * 1.05 > zipfile.ZIP64_LIMIT
-                with zf.open(info, "w", force_zip64=big) as out:
-                    while chunk := fh.read(CHUNK):
-                        out.write(chunk)
-                        yield from sink.drain()
             yield from sink.drain()
     yield from sink.drain()
 
 
 def _image_parts(member: Member, skipped: list[str]) -> Iterator[bytes]:
-    from dsexport.catalog.bundle import CHUNK, _open_image
+    from dsexport.catalog.bundle import CHUNK
+    from dsexport.catalog.reading import open_checked
 
-    try:
-        fh, _st = _open_image(member.path)
-    except OSError:
-        skipped.append(member.path)
-        return
-    with fh:
+    with contextlib.ExitStack() as opened:
+        # Checked again as it is opened: a link or a FIFO swapped in is skipped, never followed
+        # or waited on (as in the ZIP, catalog.bundle.write_image_member).
+        try:
+            fh, _st = opened.enter_context(open_checked(member.path))
+        except (OSError, DsError):
+            skipped.append(member.path)
+            return
         while chunk := fh.read(CHUNK):
             yield chunk
 

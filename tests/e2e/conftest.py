@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_support import EXTENSION_DIR, EXTENSION_ID, install_host, require_module, require_tool
+from e2e_support import (
+    EXTENSION_DIR,
+    EXTENSION_ID,
+    extension_worker,
+    install_host,
+    require_module,
+    require_tool,
+)
 from headful import desktop, headful_chromium, headful_firefox  # noqa: F401  (fixtures)
 
 from dsexport.demo.sample import build_sample
@@ -231,7 +238,7 @@ def chromium(dirs, sample, sample_server, request):
         # Chromium so they land in the profile's download folder under their real names.
         blank = context.pages[0] if context.pages else context.new_page()
         context.new_cdp_session(blank).send("Browser.setDownloadBehavior", {"behavior": "default"})
-        worker = _extension_worker(context)
+        worker = extension_worker(context)
         return Browser(context, worker, dirs, sample, sample_server)
 
     yield launch
@@ -240,27 +247,3 @@ def chromium(dirs, sample, sample_server, request):
         with contextlib.suppress(Exception):
             context.close()
     pw.stop()
-
-
-def _api_ready(worker, deadline: float) -> bool:
-    """The worker exists a moment before its module has run and set ``globalThis.dsexport``."""
-    while time.monotonic() < deadline:
-        if worker.evaluate("typeof globalThis.dsexport") == "object":
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _extension_worker(context, timeout: float = 15):
-    prefix = f"chrome-extension://{EXTENSION_ID}/"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for worker in context.service_workers:
-            if worker.url.startswith(prefix) and _api_ready(worker, deadline):
-                return worker
-        with contextlib.suppress(Exception):  # Playwright's TimeoutError: look again
-            context.wait_for_event("serviceworker", timeout=1000)
-    pytest.fail(
-        f"the extension's service worker ({prefix}) did not start within {timeout} s: "
-        "check extension/manifest.json and background/main.js load without errors"
-    )

@@ -3,10 +3,12 @@ image data is untouched, and what prompt exiftool and ``dsexport inspect`` read 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,3 +249,30 @@ def drawings_shown(paths: list[str]) -> set[str]:
             if any(max(abs(a - b) for a, b in zip(px, colour, strict=True)) <= 6 for px in seen):
                 found.add(name)
     return found
+
+
+def _api_ready(worker, deadline: float) -> bool:
+    """The worker exists a moment before its module has run and set ``globalThis.dsexport``."""
+    while time.monotonic() < deadline:
+        if worker.evaluate("typeof globalThis.dsexport") == "object":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def extension_worker(context, timeout: float = 15):
+    """DS Export's service worker in a Playwright Chromium context, once its module has run.
+    Waits for the ``serviceworker`` event between looks: a sync Playwright context only learns
+    of a new worker while Playwright is called, never during a plain sleep."""
+    prefix = f"chrome-extension://{EXTENSION_ID}/"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker in context.service_workers:
+            if worker.url.startswith(prefix) and _api_ready(worker, deadline):
+                return worker
+        with contextlib.suppress(Exception):  # Playwright's TimeoutError: look again
+            context.wait_for_event("serviceworker", timeout=1000)
+    pytest.fail(
+        f"the extension's service worker ({prefix}) did not start within {timeout} s: "
+        "check extension/manifest.json and background/main.js load without errors"
+    )

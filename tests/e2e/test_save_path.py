@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from e2e_support import (
     EXTENSION_DIR,
-    EXTENSION_ID,
     GECKO_ID,
     REPO,
+    extension_worker,
     install_firefox_host,
     install_host,
     require_module,
@@ -145,16 +145,7 @@ def headful_chromium(dirs, sample_server):
             context.new_cdp_session(page).send(
                 "Browser.setDownloadBehavior", {"behavior": "default"}
             )
-            worker = None
-            deadline = time.monotonic() + 20
-            while worker is None and time.monotonic() < deadline:
-                for candidate in context.service_workers:
-                    if candidate.url.startswith(f"chrome-extension://{EXTENSION_ID}/") and (
-                        candidate.evaluate("typeof globalThis.dsexport") == "object"
-                    ):
-                        worker = candidate
-                time.sleep(0.1)
-            assert worker is not None, "the extension's service worker did not start"
+            worker = extension_worker(context, timeout=20)
             yield display, context, page, worker
         finally:
             with contextlib.suppress(Exception):

@@ -505,14 +505,23 @@ def context_menu_entry(
 
 
 def popup_point(popup, selector: str) -> tuple[int, int]:
-    """Where an element of the popup is on the screen (the popup has no frame of its own)."""
-    x, y = popup.evaluate(
-        f"""(() => {{
-             const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();
-             const side = (outerWidth - innerWidth) / 2;
-             return [screenX + side + r.left + r.width / 2,
-                     screenY + outerHeight - innerHeight - side + r.top + r.height / 2]; }})()"""
-    )
+    """Where an element of the popup is on the screen (the popup has no frame of its own), once
+    it has stopped moving: Chromium resizes the popup's bubble a moment after its content grows
+    (thumbnails loading, a note under a broken one), and a click computed mid-resize misses."""
+    where = f"""(() => {{
+         const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();
+         const side = (outerWidth - innerWidth) / 2;
+         return [screenX + side + r.left + r.width / 2,
+                 screenY + outerHeight - innerHeight - side + r.top + r.height / 2]; }})()"""
+    point = popup.evaluate(where)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        again = popup.evaluate(where)
+        if again == point:
+            break
+        point = again
+    x, y = point
     return round(x), round(y)
 
 

@@ -87,6 +87,12 @@ def test_popup_states_and_a_notification(
     selected = popup.evaluate("document.querySelector('#selected-count').textContent")
     assert selected == f"{len(conv.expected)} / {len(conv.expected) + len(conv.broken)}"
     desktop.click(*popup_point(popup, "#save-all"))
+    # Apart, so a failure says whether the click started nothing or the save never ended.
+    popup.wait_for(
+        "!document.querySelector('#progress-box').hidden"
+        " || !document.querySelector('#summary').hidden",
+        timeout=15,
+    )
     popup.wait_for("!document.querySelector('#summary').hidden", timeout=60)
     failures = popup.evaluate(
         "[...document.querySelectorAll('#sum-failures > li')].map((li) => li.textContent)"

@@ -241,3 +241,11 @@ def test_a_fifo_swapped_in_after_the_layout_is_left_out_not_waited_on(tmp_path, 
     result = outcome["result"]
     assert len(calls) >= 2
     assert result.images == 1 and result.missing == (str(b),)
+    if container == "zip":
+        with zipfile.ZipFile(result.path) as zf:
+            images = {n: zf.read(n) for n in zf.namelist() if n.startswith("images/")}
+    else:
+        folder = Path(result.path) / "images"
+        images = {f"images/{f.name}": f.read_bytes() for f in folder.iterdir()}
+    # Left out whole: no empty or partial file under its name, the other image intact.
+    assert images == {"images/cat.png": a.read_bytes()}

@@ -132,29 +132,33 @@ def _zip_stream(
     yield from sink.drain()
 
 
-def _image_parts(member: Member, skipped: list[str]) -> Iterator[bytes]:
+def _chunks(fh) -> Iterator[bytes]:
     from dsexport.catalog.bundle import CHUNK
-    from dsexport.catalog.reading import open_checked
 
-    with contextlib.ExitStack() as opened:
-        # Checked again as it is opened: a link or a FIFO swapped in is skipped, never followed
-        # or waited on (as in the ZIP, catalog.bundle.write_image_member).
-        try:
-            fh, _st = opened.enter_context(open_checked(member.path))
-        except (OSError, DsError):
-            skipped.append(member.path)
-            return
-        while chunk := fh.read(CHUNK):
-            yield chunk
+    while chunk := fh.read(CHUNK):
+        yield chunk
 
 
 def _tree(
     texts: dict[str, Callable[[], Iterator[str]]], members: list[Member], skipped: list[str]
 ) -> Iterator[tuple[str, Iterator[bytes]]]:
+    from dsexport.catalog.reading import open_checked
+
     for name, make in texts.items():
         yield name, _encoded(make())
     for member in members:
-        yield member.name, _image_parts(member, skipped)
+        # Opened before its name is handed out: an image that is gone, or a link or a FIFO
+        # swapped in since the layout, is left out (no empty file under its name), never
+        # followed or waited on (as in the ZIP, catalog.bundle.write_image_member). The tree
+        # writer reads each file's parts before it asks for the next, so this one stays open
+        # exactly while it is copied.
+        with contextlib.ExitStack() as opened:
+            try:
+                fh, _st = opened.enter_context(open_checked(member.path))
+            except (OSError, DsError):
+                skipped.append(member.path)
+                continue
+            yield member.name, _chunks(fh)
 
 
 def _tree_bytes(folder: Path) -> int:
